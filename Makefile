@@ -1,0 +1,35 @@
+# The two set-up commands of README.md, and the benchmark table.
+#   make demo   installs what is missing, builds, and runs the main job
+#   make test   installs what is missing, builds, and runs the test suite
+#   make bench  also installs PyTorch, and prints Ember's and PyTorch's times side by side
+BUILD ?= build
+JOBS ?= $(shell nproc)
+# CI builds with warnings as errors.
+WERROR ?= $(if $(CI),ON,OFF)
+# Debian's python3, which has Debian's PyTorch.
+PYTHON ?= /usr/bin/python3
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=$(WERROR)
+
+.PHONY: deps demo test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+demo: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target demo
+	$(BUILD)/examples/demo
+
+test: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+
+bench:
+	@scripts/install-deps.sh --bench
+	cmake -S . -B $(BUILD)-bench $(CMAKE_FLAGS) -DEMBER_BUILD_BENCH=ON -DEMBER_BUILD_TESTS=OFF >/dev/null
+	cmake --build $(BUILD)-bench -j $(JOBS)
+	$(PYTHON) bench/compare.py --ember $(BUILD)-bench/bench/ember_bench --svg $(BUILD)-bench/ratios.svg
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-bench

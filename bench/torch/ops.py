@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The workloads of bench/ops.cpp in PyTorch, timed the same way; prints JSON.
+
+Each benchmark runs for about min_time seconds per repetition; the median of the
+repetitions' per-iteration times is reported, as Google Benchmark's aggregates do.
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+
+MILLION = 1 << 20
+SOFTMAX_ROW = 1024
+
+
+def inputs(n, seed):
+    torch.manual_seed(seed)
+    return torch.randn(n)
+
+
+def workloads():
+    for n in (MILLION, 16 * MILLION):
+        a, b = inputs(n, 1), inputs(n, 2)
+        yield f"add/{n}", lambda a=a, b=b: a + b
+        yield f"mul/{n}", lambda a=a, b=b: a * b
+        yield f"exp/{n}", lambda a=a: torch.exp(a)
+        yield f"sum/{n}", lambda a=a: a.sum()
+        rows = a.reshape(-1, SOFTMAX_ROW)
+        yield f"softmax/{n}", lambda r=rows: torch.softmax(r, -1)
+    for n in (512, 1024, 2048):
+        a, b = inputs(n * n, 1).reshape(n, n), inputs(n * n, 2).reshape(n, n)
+        yield f"matmul/{n}", lambda a=a, b=b: a @ b
+    one_a, one_b = torch.ones(1), torch.ones(1)
+    yield "add_one_element", lambda: one_a + one_b
+
+
+def seconds_per_iteration(fn, min_time, repetitions):
+    for _ in range(3):
+        fn()
+    iterations = 1
+    while True:  # find an iteration count that fills min_time
+        start = time.perf_counter()
+        for _ in range(iterations):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            break
+        iterations *= 2 if elapsed < min_time / 4 else 1
+        iterations = max(iterations, int(iterations * min_time / max(elapsed, 1e-9)))
+    samples = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            fn()
+        samples.append((time.perf_counter() - start) / iterations)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--min-time", type=float, default=0.5)
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--filter", default="")
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    results = {}
+    with torch.no_grad():
+        for name, fn in workloads():
+            if args.filter in name:
+                results[name] = seconds_per_iteration(fn, args.min_time, args.repetitions)
+    print(json.dumps({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
+                      "seconds": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+// Where a tensor lives: the CPU or a Vulkan device.
+#pragma once
+
+#include <string>
+
+namespace ember {
+
+enum class DeviceType : uint8_t { CPU, Vulkan };
+
+class Device {
+ public:
+  Device(DeviceType type = DeviceType::CPU, int index = 0) : type_(type), index_(index) {}
+  // "cpu", "vulkan", "vulkan:1". Raises ember::Error on anything else.
+  Device(const std::string& spec);  // NOLINT: Device("vulkan:0") reads like PyTorch
+  Device(const char* spec) : Device(std::string(spec)) {}  // NOLINT
+
+  DeviceType type() const { return type_; }
+  int index() const { return index_; }
+  bool is_cpu() const { return type_ == DeviceType::CPU; }
+  bool is_vulkan() const { return type_ == DeviceType::Vulkan; }
+  std::string str() const;  // "cpu", "vulkan:0"
+
+  bool operator==(const Device& other) const = default;
+
+ private:
+  DeviceType type_;
+  int index_;
+};
+
+inline const Device kCPU{DeviceType::CPU, 0};
+
+// The first Vulkan device that is a real GPU, else the CPU. EMBER_DEVICE overrides.
+Device default_device();
+// Waits until all work queued on the device has finished.
+void synchronize(const Device& device = default_device());
+
+}  // namespace ember

@@ -1,0 +1,12 @@
+// Ember: tensors, automatic differentiation and neural-network training on the CPU and
+// on any GPU through Vulkan. Include this one header.
+#pragma once
+
+#include "ember/autograd.h"
+#include "ember/device.h"
+#include "ember/dtype.h"
+#include "ember/error.h"
+#include "ember/ops.h"
+#include "ember/random.h"
+#include "ember/scalar.h"
+#include "ember/tensor.h"

@@ -1,0 +1,26 @@
+#include "core/backend.h"
+
+namespace ember {
+
+const char* unary_op_name(UnaryOp op) {
+  static const char* const names[] = {
+      "neg",   "abs",  "exp",     "log",  "log1p",      "expm1",       "sqrt",  "rsqrt",    "sin",
+      "cos",   "tanh", "sigmoid", "relu", "gelu",       "gelu",        "silu",  "softplus", "erf",
+      "floor", "ceil", "round",   "sign", "reciprocal", "logical_not", "isnan", "isinf"};
+  return names[static_cast<int>(op)];
+}
+
+const char* binary_op_name(BinaryOp op) {
+  static const char* const names[] = {
+      "add", "sub", "mul", "div", "pow", "maximum", "minimum",     "remainder",
+      "eq",  "ne",  "lt",  "le",  "gt",  "ge",      "logical_and", "logical_or"};
+  return names[static_cast<int>(op)];
+}
+
+bool writes_bool(UnaryOp op) {
+  return op == UnaryOp::LogicalNot || op == UnaryOp::IsNan || op == UnaryOp::IsInf;
+}
+
+bool writes_bool(BinaryOp op) { return op >= BinaryOp::Eq; }
+
+}  // namespace ember

@@ -1,0 +1,155 @@
+// The primitive interface: the one list of kernels every backend implements.
+//
+// Front-end ops (src/ops/) validate, broadcast and promote, allocate the output, and
+// call exactly these methods. By the time a primitive runs:
+//   - all tensors are on this backend's device;
+//   - inputs have the compute dtype (float32 for float16/bfloat16 data) unless a
+//     method says otherwise; outputs are freshly allocated and contiguous unless noted;
+//   - inputs may have any strides, including 0 for broadcast dimensions.
+// Composite ops (var, linear, mse_loss, ...) are written once on top of these.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/storage.h"
+#include "ember/scalar.h"
+#include "ember/tensor.h"
+
+namespace ember {
+
+enum class UnaryOp : uint8_t {
+  Neg,
+  Abs,
+  Exp,
+  Log,
+  Log1p,
+  Expm1,
+  Sqrt,
+  Rsqrt,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Relu,
+  GeluErf,
+  GeluTanh,
+  Silu,
+  Softplus,
+  Erf,
+  Floor,
+  Ceil,
+  Round,
+  Sign,
+  Reciprocal,
+  LogicalNot,
+  IsNan,
+  IsInf,  // these three write bool
+};
+
+enum class BinaryOp : uint8_t {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Remainder,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  LogicalAnd,
+  LogicalOr,  // these write bool
+};
+
+enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min, ArgMax, ArgMin, All, Any };
+
+enum class Distribution : uint8_t {
+  Uniform,  // [a, b)
+  Normal,   // mean a, standard deviation b
+  Integer,  // integers in [a, b)
+};
+
+const char* unary_op_name(UnaryOp op);
+const char* binary_op_name(BinaryOp op);
+bool writes_bool(UnaryOp op);
+bool writes_bool(BinaryOp op);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+
+  // ---- memory ----
+  virtual std::shared_ptr<Storage> allocate(size_t nbytes) = 0;
+  // Host to device; may return before the copy lands on a GPU.
+  virtual void write(const Storage& dst, size_t dst_offset, const void* src, size_t nbytes) = 0;
+  // Device to host; waits for the work that writes src.
+  virtual void read(const Storage& src, size_t src_offset, void* dst, size_t nbytes) = 0;
+  virtual void synchronize() = 0;
+
+  // ---- copy (src/backend/*/copy.cpp) ----
+  // dst = src converted to dst's dtype. Same shape; dst may be any view. Any dtypes.
+  virtual void copy(const Tensor& src, const Tensor& dst) = 0;
+  // Every element of dst (any view, any dtype) set to value.
+  virtual void fill(const Tensor& dst, Scalar value) = 0;
+
+  // ---- elementwise (elementwise.cpp); inputs already have out's shape ----
+  // LogicalNot, IsNan and IsInf write bool; the rest write x's dtype.
+  virtual void unary(UnaryOp op, const Tensor& x, const Tensor& out) = 0;
+  // a and b share one dtype; comparisons and logical ops write bool.
+  virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) = 0;
+  // The same with a number for one side: b op a when scalar_first.
+  virtual void binary_scalar(BinaryOp op, const Tensor& a, Scalar b, bool scalar_first,
+                             const Tensor& out) = 0;
+  // condition is bool; a and b share out's dtype.
+  virtual void where(const Tensor& condition, const Tensor& a, const Tensor& b,
+                     const Tensor& out) = 0;
+  // NaN stays NaN; min and max are already within the dtype's range.
+  virtual void clamp(const Tensor& x, Scalar min, Scalar max, const Tensor& out) = 0;
+
+  // ---- reductions (reduce.cpp) ----
+  // out has x's shape with each of dims (sorted, unique, non-empty) set to 1. Sum, Mean,
+  // Prod, Max, Min write x's dtype (bool sums are done in int64 by the front end); ArgMax
+  // and ArgMin write int64 (the first extreme, over exactly one dim); All and Any write
+  // bool from bool input. Results must not depend on the thread count.
+  virtual void reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
+                      const Tensor& out) = 0;
+  virtual void cumsum(const Tensor& x, int64_t dim, const Tensor& out) = 0;
+  // Floating x; log selects log_softmax.
+  virtual void softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) = 0;
+
+  // ---- matmul (matmul.cpp) ----
+  // a [B,M,K] @ b [B,K,N] -> out [B,M,N]. Each matrix of a and b is row- or column-major
+  // (one of its two last strides is 1); batch strides are arbitrary, 0 included.
+  virtual void matmul(const Tensor& a, const Tensor& b, const Tensor& out) = 0;
+
+  // ---- indexing (index.cpp); index is int64, out-of-range raises ember::Error ----
+  // out = x with dim replaced by index's length; index is 1-D.
+  virtual void index_select(const Tensor& x, int64_t dim, const Tensor& index,
+                            const Tensor& out) = 0;
+  // out[i][j] = x[index[i][j]][j] (for dim 0); index has out's shape.
+  virtual void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) = 0;
+  // In place on out (contiguous): out[index[i][j]][j] += src[i][j] (for dim 0).
+  virtual void scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
+                           const Tensor& src) = 0;
+  // In place on out (contiguous): out.select(dim, index[i]) += src.select(dim, i).
+  virtual void index_add(const Tensor& out, int64_t dim, const Tensor& index,
+                         const Tensor& src) = 0;
+
+  // ---- random (random.cpp) ----
+  // Element i of out (contiguous) comes from Philox-4x32-10 with key seed and counter
+  // offset + i / 4, lane i % 4 (float64 and int64 take two lanes: counter offset + i / 2).
+  virtual void random(Distribution distribution, uint64_t seed, uint64_t offset, double a, double b,
+                      const Tensor& out) = 0;
+};
+
+// The backend that runs a device's tensors. Raises ember::Error for unknown devices.
+Backend& backend_for(const Device& device);
+
+}  // namespace ember

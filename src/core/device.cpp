@@ -1,0 +1,55 @@
+#include "ember/device.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "core/backend.h"
+#include "core/check.h"
+
+namespace ember {
+
+Backend& cpu_backend();
+
+Device::Device(const std::string& spec) : type_(DeviceType::CPU), index_(0) {
+  std::string kind = spec.substr(0, spec.find(':'));
+  if (kind == "cpu") {
+    type_ = DeviceType::CPU;
+  } else if (kind == "vulkan") {
+    type_ = DeviceType::Vulkan;
+  } else {
+    detail::fail("device", "unknown device '", spec, "'; expected cpu, vulkan or vulkan:N");
+  }
+  if (kind.size() == spec.size()) return;
+  std::string number = spec.substr(kind.size() + 1);
+  bool digits = !number.empty() && number.find_first_not_of("0123456789") == std::string::npos;
+  EMBER_CHECK(digits && number.size() < 6, "device", "bad device index in '", spec, "'");
+  index_ = std::stoi(number);
+  EMBER_CHECK(type_ != DeviceType::CPU || index_ == 0, "device",
+              "there is only one cpu device, got '", spec, "'");
+}
+
+std::string Device::str() const {
+  return is_cpu() ? std::string("cpu") : "vulkan:" + std::to_string(index_);
+}
+
+Device default_device() {
+  static const Device chosen = [] {
+    const char* requested = std::getenv("EMBER_DEVICE");
+    if (requested != nullptr && *requested != '\0' && std::string(requested) != "auto") {
+      Device device(requested);
+      backend_for(device);  // fail now, not at the first op
+      return device;
+    }
+    return kCPU;
+  }();
+  return chosen;
+}
+
+void synchronize(const Device& device) { backend_for(device).synchronize(); }
+
+Backend& backend_for(const Device& device) {
+  if (device.is_cpu()) return cpu_backend();
+  detail::fail("device", "no Vulkan backend in this build of Ember; cannot use ", device);
+}
+
+}  // namespace ember

@@ -1,0 +1,54 @@
+// What a Tensor handle points at: layout, dtype, storage and autograd state.
+#pragma once
+
+#include <memory>
+
+#include "core/storage.h"
+#include "ember/autograd.h"
+#include "ember/tensor.h"
+
+namespace ember {
+
+Shape contiguous_strides(const Shape& shape);
+int64_t shape_numel(const Shape& shape);
+
+class TensorImpl {
+ public:
+  TensorImpl(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Shape strides,
+             int64_t offset);
+
+  const Shape& shape() const { return shape_; }
+  const Shape& strides() const { return strides_; }
+  int64_t offset() const { return offset_; }
+  int64_t numel() const { return numel_; }
+  int64_t dim() const { return static_cast<int64_t>(shape_.size()); }
+  DType dtype() const { return dtype_; }
+  const Device& device() const { return storage_->device(); }
+  bool is_contiguous() const { return contiguous_; }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+  // Host address of the first element; only meaningful for CPU storage.
+  void* data() const {
+    return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize(dtype_));
+  }
+
+  // Autograd state. A tensor with a grad_fn is an op's output; without, a leaf.
+  bool requires_grad = false;
+  std::shared_ptr<autograd::Node> grad_fn;
+  Tensor grad;
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  DType dtype_;
+  Shape shape_;
+  Shape strides_;
+  int64_t offset_;
+  int64_t numel_;
+  bool contiguous_;
+};
+
+// A new, contiguous, uninitialised tensor.
+Tensor make_tensor(const Shape& shape, DType dtype, const Device& device);
+// A view of base's storage with another layout; carries no autograd state.
+Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset);
+
+}  // namespace ember

@@ -1,0 +1,36 @@
+// Helpers shared by the front-end ops: dims, dtypes, devices and broadcasting.
+#pragma once
+
+#include <vector>
+
+#include "core/backend.h"
+#include "core/check.h"
+#include "core/tensor_impl.h"
+#include "ember/ops.h"
+
+namespace ember::ops {
+
+// A dim in [-ndim, ndim) as an index in [0, ndim).
+int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op);
+// Sorted, unique, normalised dims; an empty list means every dim.
+std::vector<int64_t> normalize_dims(const Dims& dims, int64_t ndim, const char* op);
+
+// Kernels compute float16 and bfloat16 in float32.
+inline DType compute_dtype(DType dtype) {
+  return dtype == kFloat16 || dtype == kBFloat16 ? kFloat32 : dtype;
+}
+// torch.result_type: tensors with dims outrank zero-dim tensors, which outrank numbers.
+DType result_type(const Tensor& a, const Tensor& b);
+DType result_type(const Tensor& a, Scalar b);
+
+void check_defined(const Tensor& x, const char* op);
+void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+
+// x with size-1 and missing leading dims stretched to shape by zero strides; no autograd.
+Tensor expand_view(const Tensor& x, const Shape& shape);
+// x converted to dtype, without autograd and without a copy when it already is.
+Tensor cast(const Tensor& x, DType dtype);
+
+inline Backend& backend_of(const Tensor& x) { return backend_for(x.device()); }
+
+}  // namespace ember::ops
