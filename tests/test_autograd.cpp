@@ -71,7 +71,7 @@ TEST(Autograd, NoGradGuardAndDetach) {
 
 TEST(Autograd, InPlaceOnTensorsThatNeedGradIsRefused) {
   Tensor x = ones({2}).requires_grad_();
-  expect_error([&] { x.add_(1.0f); }, "copy_", "requires grad");
+  expect_error([&] { x.add_(1.0f); }, "add_", "requires grad");
   expect_error([&] { x.zero_(); }, "fill_", "requires grad");
 }
 

@@ -89,7 +89,8 @@ TEST(Creation, ConstantsAndRanges) {
 }
 
 TEST(Creation, BadArgumentsRaise) {
-  expect_error([] { zeros({2, -1}); }, "empty", "negative size");
+  expect_error([] { zeros({2, -1}); }, "zeros", "negative size");
+  expect_error([] { empty({-3}); }, "empty", "negative size");
   expect_error([] { arange(0, 5, 0); }, "arange", "non-zero");
   expect_error([] { arange(0, 5, -1); }, "arange", "does not lead");
   expect_error([] { linspace(0, 1, -2); }, "linspace");
@@ -198,7 +199,7 @@ TEST(Views, ExpandSqueezeFlatten) {
   expect_error([&] { y.reshape({-1, -1}); }, "reshape", "only one dimension can be -1");
   expect_error([&] { y.reshape({7, -1}); }, "reshape", "invalid");
   EXPECT_EQ(broadcast_shapes({3, 1}, {4}), (Shape{3, 4}));
-  expect_error([] { broadcast_shapes({3}, {4}); }, "broadcast", "[3] and [4]");
+  expect_error([] { broadcast_shapes({3}, {4}); }, "broadcast_shapes", "[3] and [4]");
 }
 
 TEST(Views, CopyIntoAView) {

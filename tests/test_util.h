@@ -32,7 +32,8 @@ inline int64_t numel_of(const Shape& shape) {
 
 // A random non-zero tensor built on the host (independent of Ember's generator).
 inline Tensor random_tensor(const Shape& shape, DType dtype = kFloat32, uint32_t seed = 1) {
-  return from_vector(random_values(numel_of(shape), seed), shape).to(dtype);
+  int64_t n = numel_of(shape);
+  return from_vector(random_values(n, seed), Shape{n}).reshape(shape).to(dtype);
 }
 
 // The same values in a non-contiguous view: every other element of a wider tensor.

@@ -51,15 +51,56 @@ void Tensor::set_grad(const Tensor& grad) {
 }
 const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const { return checked(impl_).grad_fn; }
 
-Tensor& Tensor::add_(const Tensor& other, Scalar alpha) { return copy_(add(*this, other, alpha)); }
-Tensor& Tensor::add_(Scalar other) { return copy_(add(*this, other)); }
-Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) { return copy_(sub(*this, other, alpha)); }
-Tensor& Tensor::sub_(Scalar other) { return copy_(sub(*this, other)); }
-Tensor& Tensor::mul_(const Tensor& other) { return copy_(mul(*this, other)); }
-Tensor& Tensor::mul_(Scalar other) { return copy_(mul(*this, other)); }
-Tensor& Tensor::div_(const Tensor& other) { return copy_(div(*this, other)); }
-Tensor& Tensor::div_(Scalar other) { return copy_(div(*this, other)); }
-Tensor& Tensor::clamp_(Scalar min, Scalar max) { return copy_(ember::clamp(*this, min, max)); }
+namespace {
+
+// As torch.can_cast: an in-place op never writes floats into integers, nor numbers into bool.
+bool can_cast(DType from, DType to) {
+  if (ember::is_floating_point(from) && !ember::is_floating_point(to)) return false;
+  return to != kBool || from == kBool;
+}
+
+// In-place arithmetic computes its result out of place, then writes it back.
+template <typename Compute>
+Tensor& update(Tensor& self, const char* op, const Compute& compute) {
+  ops::check_inplace_allowed(self, op);
+  Tensor result = compute();
+  EMBER_CHECK(result.shape() == self.shape(), op, "the result's shape ", result.shape(),
+              " differs from the tensor's ", self.shape());
+  EMBER_CHECK(can_cast(result.dtype(), self.dtype()), op, "a ", result.dtype(),
+              " result cannot be written into a ", self.dtype(), " tensor");
+  ops::backend_of(self).copy(result, self);
+  return self;
+}
+
+}  // namespace
+
+Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
+  return update(*this, "add_", [&] { return add(*this, other, alpha); });
+}
+Tensor& Tensor::add_(Scalar other) {
+  return update(*this, "add_", [&] { return add(*this, other); });
+}
+Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
+  return update(*this, "sub_", [&] { return sub(*this, other, alpha); });
+}
+Tensor& Tensor::sub_(Scalar other) {
+  return update(*this, "sub_", [&] { return sub(*this, other); });
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  return update(*this, "mul_", [&] { return mul(*this, other); });
+}
+Tensor& Tensor::mul_(Scalar other) {
+  return update(*this, "mul_", [&] { return mul(*this, other); });
+}
+Tensor& Tensor::div_(const Tensor& other) {
+  return update(*this, "div_", [&] { return div(*this, other); });
+}
+Tensor& Tensor::div_(Scalar other) {
+  return update(*this, "div_", [&] { return div(*this, other); });
+}
+Tensor& Tensor::clamp_(Scalar min, Scalar max) {
+  return update(*this, "clamp_", [&] { return ember::clamp(*this, min, max); });
+}
 
 Tensor Tensor::sum() const { return ember::sum(*this); }
 Tensor Tensor::sum(const Dims& dims, bool keepdim) const {

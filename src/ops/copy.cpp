@@ -28,13 +28,6 @@ Tensor copy_to_device(const Tensor& x, const Device& device) {
   return out;
 }
 
-void check_inplace_allowed(const Tensor& x, const char* op) {
-  ops::check_defined(x, op);
-  EMBER_CHECK(!(is_grad_enabled() && x.requires_grad()), op,
-              "in-place change of a tensor that requires grad; use the out-of-place op or "
-              "NoGradGuard");
-}
-
 }  // namespace
 
 Tensor Tensor::to(const Device& device) const {
@@ -85,7 +78,7 @@ Tensor Tensor::detach() const {
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
-  check_inplace_allowed(*this, "copy_");
+  ops::check_inplace_allowed(*this, "copy_");
   ops::check_defined(src, "copy_");
   Tensor source = src.device() == device() ? src : src.to(device());
   Tensor expanded = ops::expand_view(source, shape());
@@ -94,7 +87,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 
 Tensor& Tensor::fill_(Scalar value) {
-  check_inplace_allowed(*this, "fill_");
+  ops::check_inplace_allowed(*this, "fill_");
   backend_of(*this).fill(*this, value);
   return *this;
 }

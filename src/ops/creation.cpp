@@ -5,21 +5,32 @@
 
 namespace ember {
 
-Tensor empty(const Shape& shape, DType dtype, const Device& device) {
+namespace {
+
+Tensor allocate(const Shape& shape, DType dtype, const Device& device, const char* op) {
+  for (int64_t s : shape) EMBER_CHECK(s >= 0, op, "negative size in shape ", shape);
   return make_tensor(shape, dtype, device);
 }
 
-Tensor full(const Shape& shape, Scalar value, DType dtype, const Device& device) {
-  Tensor out = make_tensor(shape, dtype, device);
+Tensor filled(const Shape& shape, Scalar value, DType dtype, const Device& device, const char* op) {
+  Tensor out = allocate(shape, dtype, device, op);
   ops::backend_of(out).fill(out, value);
   return out;
 }
 
+}  // namespace
+
+Tensor empty(const Shape& shape, DType dtype, const Device& device) {
+  return allocate(shape, dtype, device, "empty");
+}
+Tensor full(const Shape& shape, Scalar value, DType dtype, const Device& device) {
+  return filled(shape, value, dtype, device, "full");
+}
 Tensor zeros(const Shape& shape, DType dtype, const Device& device) {
-  return full(shape, 0, dtype, device);
+  return filled(shape, 0, dtype, device, "zeros");
 }
 Tensor ones(const Shape& shape, DType dtype, const Device& device) {
-  return full(shape, 1, dtype, device);
+  return filled(shape, 1, dtype, device, "ones");
 }
 Tensor empty_like(const Tensor& x) { return empty(x.shape(), x.dtype(), x.device()); }
 Tensor zeros_like(const Tensor& x) { return zeros(x.shape(), x.dtype(), x.device()); }

@@ -72,6 +72,26 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
               " and ", b.device());
 }
 
+void check_inplace_allowed(const Tensor& x, const char* op) {
+  check_defined(x, op);
+  EMBER_CHECK(!(is_grad_enabled() && x.requires_grad()), op,
+              "in-place change of a tensor that requires grad; use the out-of-place op or "
+              "NoGradGuard");
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  size_t ndim = std::max(a.size(), b.size());
+  Shape out(ndim);
+  for (size_t i = 0; i < ndim; ++i) {
+    int64_t sa = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
+    int64_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
+    EMBER_CHECK(sa == sb || sa == 1 || sb == 1, op, "shapes ", a, " and ", b,
+                " cannot be broadcast together");
+    out[i] = sa == 1 ? sb : sa;
+  }
+  return out;
+}
+
 Tensor expand_view(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   int64_t ndim = static_cast<int64_t>(shape.size());

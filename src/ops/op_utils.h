@@ -24,8 +24,12 @@ DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, Scalar b);
 
 void check_defined(const Tensor& x, const char* op);
+// In-place changes are refused on tensors that autograd tracks.
+void check_inplace_allowed(const Tensor& x, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 
+// The shape a and b broadcast to; an error names op when they do not.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 // x with size-1 and missing leading dims stretched to shape by zero strides; no autograd.
 Tensor expand_view(const Tensor& x, const Shape& shape);
 // x converted to dtype, without autograd and without a copy when it already is.

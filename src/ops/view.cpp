@@ -283,16 +283,7 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) { return x.unsqueeze(dim); }
 Tensor broadcast_to(const Tensor& x, const Shape& shape) { return x.expand(shape); }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b) {
-  size_t ndim = std::max(a.size(), b.size());
-  Shape out(ndim);
-  for (size_t i = 0; i < ndim; ++i) {
-    int64_t sa = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
-    int64_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
-    EMBER_CHECK(sa == sb || sa == 1 || sb == 1, "broadcast", "shapes ", a, " and ", b,
-                " cannot be broadcast together");
-    out[i] = sa == 1 ? sb : sa;
-  }
-  return out;
+  return ops::broadcast_shapes(a, b, "broadcast_shapes");
 }
 
 }  // namespace ember

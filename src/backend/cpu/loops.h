@@ -37,7 +37,9 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f) {
   }
   std::exception_ptr error;
   std::mutex error_mutex;
-#pragma omp parallel num_threads(static_cast <int>(threads))
+  // clang-format off
+#pragma omp parallel num_threads(static_cast<int>(threads))
+  // clang-format on
   {
     int64_t t = omp_get_thread_num();
     int64_t chunk = (n + threads - 1) / threads;
