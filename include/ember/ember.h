@@ -6,6 +6,7 @@
 #include "ember/device.h"
 #include "ember/dtype.h"
 #include "ember/error.h"
+#include "ember/io/safetensors.h"
 #include "ember/ops.h"
 #include "ember/random.h"
 #include "ember/scalar.h"

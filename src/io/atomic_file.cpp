@@ -1,0 +1,86 @@
+#include "io/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/check.h"
+
+namespace ember::io {
+
+namespace {
+
+// Closes and removes the temporary file unless released after a successful rename.
+class TemporaryFile {
+ public:
+  TemporaryFile(const std::string& target, const char* op) : name_(target + ".tmp.XXXXXX") {
+    fd_ = ::mkstemp(name_.data());
+    EMBER_CHECK(fd_ >= 0, op, "cannot create a temporary file beside ", target, ": ",
+                std::strerror(errno));
+  }
+  ~TemporaryFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!name_.empty()) std::remove(name_.c_str());
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& name() const { return name_; }
+  int close() {
+    int result = ::close(fd_);
+    fd_ = -1;
+    return result;
+  }
+  void release() { name_.clear(); }
+
+ private:
+  std::string name_;
+  int fd_ = -1;
+};
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+  return true;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::vector<std::string_view>& chunks,
+                           const char* op) {
+  TemporaryFile file(path, op);
+  for (std::string_view chunk : chunks) {
+    EMBER_CHECK(write_all(file.fd(), chunk), op, "cannot write ", path, ": ", std::strerror(errno));
+  }
+  EMBER_CHECK(::fsync(file.fd()) == 0, op, "cannot flush ", path, ": ", std::strerror(errno));
+  // mkstemp makes the file private; a checkpoint should get the usual permissions.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(file.fd(), 0666 & ~mask);
+  EMBER_CHECK(file.close() == 0, op, "cannot close ", path, ": ", std::strerror(errno));
+  EMBER_CHECK(std::rename(file.name().c_str(), path.c_str()) == 0, op, "cannot replace ", path,
+              ": ", std::strerror(errno));
+  file.release();
+}
+
+std::string read_file(const std::string& path, const char* op) {
+  std::ifstream in(path, std::ios::binary);
+  EMBER_CHECK(in.good(), op, "cannot open ", path, ": ", std::strerror(errno));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  EMBER_CHECK(!in.bad(), op, "cannot read ", path);
+  return std::move(contents).str();
+}
+
+}  // namespace ember::io
