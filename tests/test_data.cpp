@@ -1,0 +1,123 @@
+// Data loading: the IDX reader on hand-made files (plain and gzip) and on Debian's
+// Fashion-MNIST, and its refusal of bad files.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ember/data/idx.h"
+#include "ember/ember.h"
+#include "test_util.h"
+
+namespace ember {
+namespace {
+
+namespace fs = std::filesystem;
+using test::expect_error;
+
+const std::string kFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+std::string idx_header(uint8_t type, const std::vector<uint32_t>& dims) {
+  std::string bytes{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+  for (uint32_t d : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(d >> shift));
+  }
+  return bytes;
+}
+
+class IdxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ember_data_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& bytes) {
+    std::string file = (dir_ / name).string();
+    std::ofstream(file, std::ios::binary) << bytes;
+    return file;
+  }
+  std::string write_gz(const std::string& name, const std::string& bytes) {
+    std::string file = (dir_ / name).string();
+    gzFile gz = gzopen(file.c_str(), "wb");
+    gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(gz);
+    return file;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(IdxTest, ReadsUnsignedBytesPlainAndCompressed) {
+  std::string values{1, 2, 3, 4, 5, static_cast<char>(250)};
+  std::string bytes = idx_header(0x08, {2, 3}) + values;
+  for (const std::string& file : {write("a.idx", bytes), write_gz("a.idx.gz", bytes)}) {
+    Tensor t = data::read_idx(file);
+    EXPECT_EQ(t.dtype(), kUInt8);
+    EXPECT_EQ(t.shape(), (Shape{2, 3}));
+    EXPECT_EQ(t.to_vector<int64_t>(), (std::vector<int64_t>{1, 2, 3, 4, 5, 250}));
+  }
+}
+
+TEST_F(IdxTest, ReadsBigEndianWiderTypes) {
+  std::string ints = idx_header(0x0C, {2}) + std::string("\xff\xff\xff\xfe\x00\x01\x00\x00", 8);
+  EXPECT_EQ(data::read_idx(write("i.idx", ints)).to_vector<int64_t>(),
+            (std::vector<int64_t>{-2, 65536}));
+  std::string shorts = idx_header(0x0B, {1}) + std::string("\x80\x00", 2);
+  EXPECT_EQ(data::read_idx(write("s.idx", shorts)).to_vector<int64_t>(),
+            (std::vector<int64_t>{-32768}));
+  std::string floats = idx_header(0x0D, {1}) + std::string("\x3f\xc0\x00\x00", 4);
+  Tensor f = data::read_idx(write("f.idx", floats));
+  EXPECT_EQ(f.dtype(), kFloat32);
+  EXPECT_EQ(f.to_vector<float>(), (std::vector<float>{1.5f}));
+  std::string doubles = idx_header(0x0E, {1}) + std::string("\xc0\x04\x00\x00\x00\x00\x00\x00", 8);
+  EXPECT_EQ(data::read_idx(write("d.idx", doubles)).to_vector<double>(),
+            (std::vector<double>{-2.5}));
+}
+
+TEST_F(IdxTest, BadFilesAreRefused) {
+  std::string good = idx_header(0x08, {4}) + std::string(4, '\x07');
+  expect_error([&] { data::read_idx(write("t.idx", good.substr(0, good.size() - 1))); }, "read_idx",
+               "truncated");
+  expect_error([&] { data::read_idx(write_gz("t.idx.gz", good.substr(0, 6))); }, "read_idx",
+               "truncated");
+  expect_error([&] { data::read_idx(write("x.idx", good + "!")); }, "read_idx", "bytes after");
+  expect_error(
+      [&] { data::read_idx(write("m.idx", std::string("\x01\x00\x08\x01", 4) + good.substr(4))); },
+      "read_idx", "magic");
+  expect_error([&] { data::read_idx(write("c.idx", idx_header(0x0A, {1}) + "\x01")); }, "read_idx",
+               "type code 0xa");
+  expect_error(
+      [&] {
+        data::read_idx(write("h.idx", idx_header(0x0E, {65536, 65536, 65536})));
+      },
+      "read_idx", "too large");
+  expect_error([&] { data::read_idx((dir_ / "absent.idx").string()); }, "read_idx", "cannot open");
+  std::string corrupt_gz = write_gz("z.idx.gz", good);
+  std::fstream patch(corrupt_gz, std::ios::in | std::ios::out | std::ios::binary);
+  patch.seekp(12);
+  patch.write("\xff\xff\xff\xff", 4);
+  patch.close();
+  EXPECT_THROW(data::read_idx(corrupt_gz), Error);
+}
+
+TEST(FashionMnistFiles, TestLabelsHoldTenBalancedClasses) {
+  Tensor labels = data::read_idx(kFashionMnist + "/t10k-labels-idx1-ubyte.gz");
+  ASSERT_EQ(labels.shape(), (Shape{10000}));
+  std::vector<int64_t> counts(10, 0);
+  for (int64_t label : labels.to_vector<int64_t>()) {
+    ASSERT_LT(label, 10);
+    ++counts[static_cast<size_t>(label)];
+  }
+  EXPECT_EQ(counts, std::vector<int64_t>(10, 1000));
+  Tensor images = data::read_idx(kFashionMnist + "/t10k-images-idx3-ubyte.gz");
+  EXPECT_EQ(images.shape(), (Shape{10000, 28, 28}));
+  EXPECT_EQ(images.dtype(), kUInt8);
+}
+
+}  // namespace
+}  // namespace ember
