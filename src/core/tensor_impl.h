@@ -31,6 +31,18 @@ class TensorImpl {
     return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize(dtype_));
   }
 
+  // Holds source's storage and layout from now on, keeping this tensor's identity and
+  // autograd state: how a module moves its parameters to another device in place.
+  void set_data(const TensorImpl& source) {
+    storage_ = source.storage_;
+    dtype_ = source.dtype_;
+    shape_ = source.shape_;
+    strides_ = source.strides_;
+    offset_ = source.offset_;
+    numel_ = source.numel_;
+    contiguous_ = source.contiguous_;
+  }
+
   // Autograd state. A tensor with a grad_fn is an op's output; without, a leaf.
   bool requires_grad = false;
   std::shared_ptr<autograd::Node> grad_fn;

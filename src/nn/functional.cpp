@@ -1,0 +1,136 @@
+#include "ember/nn/functional.h"
+
+#include "core/check.h"
+#include "ember/ops.h"
+#include "ember/random.h"
+
+namespace ember::nn::functional {
+
+namespace {
+
+Tensor reduce(const Tensor& losses, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::None:
+      return losses;
+    case Reduction::Sum:
+      return losses.sum();
+    default:
+      return losses.mean();
+  }
+}
+
+void check_same_shape(const Tensor& input, const Tensor& target, const char* op) {
+  EMBER_CHECK(input.defined() && target.defined(), op, "input and target must be defined");
+  EMBER_CHECK(input.shape() == target.shape(), op, "input of shape ", input.shape(),
+              " and target of shape ", target.shape(), " differ");
+}
+
+// Checks logits-like [N, C] against class indices [N] of an integer dtype.
+void check_classification(const Tensor& scores, const Tensor& target, const char* op) {
+  EMBER_CHECK(scores.defined() && target.defined(), op, "input and target must be defined");
+  EMBER_CHECK(scores.dim() == 2, op, "expects input of shape [N, C], got ", scores.shape());
+  EMBER_CHECK(target.dtype() == kInt64 || target.dtype() == kInt32, op,
+              "expects integer class indices, got ", target.dtype());
+  EMBER_CHECK(target.dim() == 1 && target.size(0) == scores.size(0), op, "target of shape ",
+              target.shape(), " does not match input of shape ", scores.shape());
+}
+
+// The per-sample negative log-likelihood and the mask of samples that count.
+std::pair<Tensor, Tensor> picked_nll(const Tensor& log_probs, const Tensor& target,
+                                     int64_t ignore_index, const char* op) {
+  Tensor index = target.to(kInt64);
+  Tensor counted = index != ignore_index;
+  Tensor safe = where(counted, index, 0);
+  int64_t classes = log_probs.size(1);
+  EMBER_CHECK(
+      safe.numel() == 0 || (all(safe >= 0).item<bool>() && all(safe < classes).item<bool>()), op,
+      "class index out of range [0, ", classes, ")");
+  Tensor nll = -gather(log_probs, 1, safe.unsqueeze(1)).squeeze(1);
+  return {where(counted, nll, 0.0), counted};
+}
+
+Tensor reduce_counted(const Tensor& losses, const Tensor& counted, Reduction reduction) {
+  if (reduction != Reduction::Mean) return reduce(losses, reduction);
+  return losses.sum() / counted.sum().to(losses.dtype());
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  EMBER_CHECK(x.defined() && weight.defined(), "linear", "input and weight must be defined");
+  EMBER_CHECK(weight.dim() == 2, "linear", "weight must be [out_features, in_features], got ",
+              weight.shape());
+  EMBER_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear", "input of shape ", x.shape(),
+              " does not end in in_features ", weight.size(1));
+  Tensor out = matmul(x, weight.transpose(0, 1));
+  return bias.defined() ? out + bias : out;
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NllLossOptions& options) {
+  check_classification(log_probs, target, "nll_loss");
+  auto [losses, counted] = picked_nll(log_probs, target, options.ignore_index, "nll_loss");
+  return reduce_counted(losses, counted, options.reduction);
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target,
+                     const CrossEntropyOptions& options) {
+  check_classification(logits, target, "cross_entropy");
+  double smoothing = options.label_smoothing;
+  EMBER_CHECK(smoothing >= 0 && smoothing <= 1, "cross_entropy",
+              "label_smoothing must be in [0, 1], got ", smoothing);
+  Tensor log_probs = log_softmax(logits, 1);
+  auto [losses, counted] = picked_nll(log_probs, target, options.ignore_index, "cross_entropy");
+  if (smoothing > 0) {
+    Tensor uniform = where(counted, -log_probs.mean({1}), 0.0);
+    losses = losses * (1 - smoothing) + uniform * smoothing;
+  }
+  return reduce_counted(losses, counted, options.reduction);
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape(input, target, "mse_loss");
+  return reduce(square(input - target), reduction);
+}
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape(input, target, "l1_loss");
+  return reduce(abs(input - target), reduction);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                        Reduction reduction) {
+  check_same_shape(logits, target, "binary_cross_entropy_with_logits");
+  Tensor losses = clamp_min(logits, 0) - logits * target + log1p(exp(-abs(logits)));
+  return reduce(losses, reduction);
+}
+
+Tensor dropout(const Tensor& x, double p, bool training) {
+  EMBER_CHECK(p >= 0 && p <= 1, "dropout", "probability must be in [0, 1], got ", p);
+  if (!training || p == 0) return x;
+  if (p == 1) return x * 0.0;
+  Tensor keep = bernoulli(x.shape(), 1 - p, x.dtype(), x.device());
+  return x * keep * (1 / (1 - p));
+}
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  auto k = static_cast<int64_t>(normalized_shape.size());
+  EMBER_CHECK(x.defined() && k > 0 && x.dim() >= k, "layer_norm", "input of shape ",
+              x.defined() ? x.shape() : Shape{}, " cannot be normalised over ", normalized_shape);
+  Shape trailing(x.shape().end() - k, x.shape().end());
+  EMBER_CHECK(trailing == normalized_shape, "layer_norm", "input of shape ", x.shape(),
+              " does not end in ", normalized_shape);
+  for (const Tensor& param : {weight, bias}) {
+    EMBER_CHECK(!param.defined() || param.shape() == normalized_shape, "layer_norm",
+                "weight and bias must have shape ", normalized_shape, ", got ", param.shape());
+  }
+  std::vector<int64_t> dims;
+  for (int64_t d = -k; d < 0; ++d) dims.push_back(d);
+  Tensor centered = x - mean(x, dims, true);
+  Tensor out = centered * rsqrt(mean(square(centered), dims, true) + eps);
+  if (weight.defined()) out = out * weight;
+  if (bias.defined()) out = out + bias;
+  return out;
+}
+
+}  // namespace ember::nn::functional

@@ -1,0 +1,188 @@
+#include "ember/nn/module.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "core/check.h"
+#include "core/tensor_impl.h"
+#include "ember/autograd.h"
+#include "ember/ops.h"
+
+namespace ember::nn {
+
+Tensor Module::forward(const Tensor&) {
+  detail::fail("forward", describe(), " has no single-input forward");
+}
+
+void Module::check_new_name(const std::string& name) const {
+  EMBER_CHECK(!name.empty() && name.find('.') == std::string::npos, "register",
+              "a name must be non-empty and without dots, got '", name, "'");
+  auto taken = [&](const auto& list) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& e) { return e.first == name; });
+  };
+  EMBER_CHECK(!taken(parameters_) && !taken(buffers_) && !taken(children_), "register", "'", name,
+              "' is already registered in ", describe());
+}
+
+Tensor Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
+  check_new_name(name);
+  EMBER_CHECK(value.defined(), "register_parameter", "parameter '", name, "' is undefined");
+  value = value.detach();
+  value.requires_grad_(requires_grad);
+  parameters_.emplace_back(name, value);
+  return value;
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor value) {
+  check_new_name(name);
+  EMBER_CHECK(value.defined(), "register_buffer", "buffer '", name, "' is undefined");
+  buffers_.emplace_back(name, value);
+  return value;
+}
+
+void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
+  check_new_name(name);
+  EMBER_CHECK(module != nullptr, "register_module", "module '", name, "' is null");
+  children_.emplace_back(name, std::move(module));
+}
+
+void Module::collect(const std::string& prefix, NamedTensors& out, bool parameters) const {
+  for (const auto& [name, tensor] : parameters ? parameters_ : buffers_) {
+    out.emplace_back(prefix + name, tensor);
+  }
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, parameters);
+}
+
+NamedTensors Module::named_parameters() const {
+  NamedTensors out;
+  collect("", out, true);
+  return out;
+}
+
+NamedTensors Module::named_buffers() const {
+  NamedTensors out;
+  collect("", out, false);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& entry : named_parameters()) out.push_back(entry.second);
+  return out;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& entry : children_) entry.second->train(on);
+}
+
+namespace {
+
+void replace_data(Tensor& tensor, const Tensor& source) {
+  Tensor grad = tensor.grad();
+  tensor.impl()->set_data(*source.impl());
+  if (grad.defined()) tensor.set_grad(grad.to(source.device(), source.dtype()));
+}
+
+}  // namespace
+
+void Module::to(const Device& device) {
+  NoGradGuard no_grad;
+  for (NamedTensors list : {named_parameters(), named_buffers()}) {
+    for (auto& [name, tensor] : list) {
+      if (tensor.device() != device) replace_data(tensor, tensor.detach().to(device));
+    }
+  }
+}
+
+void Module::to(DType dtype) {
+  EMBER_CHECK(is_floating_point(dtype), "to", "modules convert to floating-point dtypes only, got ",
+              dtype);
+  NoGradGuard no_grad;
+  for (NamedTensors list : {named_parameters(), named_buffers()}) {
+    for (auto& [name, tensor] : list) {
+      if (is_floating_point(tensor.dtype()) && tensor.dtype() != dtype) {
+        replace_data(tensor, tensor.detach().to(dtype));
+      }
+    }
+  }
+}
+
+void Module::zero_grad(bool set_to_none) {
+  for (Tensor& p : parameters()) {
+    if (set_to_none || !p.grad().defined()) {
+      p.set_grad(Tensor());
+    } else {
+      p.set_grad(zeros_like(p.grad()));
+    }
+  }
+}
+
+TensorDict Module::state_dict() const {
+  TensorDict out;
+  for (NamedTensors list : {named_parameters(), named_buffers()}) {
+    for (auto& [name, tensor] : list) out.emplace(name, tensor.detach());
+  }
+  return out;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+}  // namespace
+
+void Module::load_state_dict(const TensorDict& state, bool strict) {
+  TensorDict own = state_dict();
+  std::vector<std::string> missing, unexpected, mismatched;
+  for (const auto& [name, tensor] : own) {
+    auto found = state.find(name);
+    if (found == state.end()) {
+      missing.push_back(name);
+    } else if (!found->second.defined() || found->second.shape() != tensor.shape()) {
+      mismatched.push_back(name + " (expected " + shape_string(tensor.shape()) + ", got " +
+                           (found->second.defined() ? shape_string(found->second.shape())
+                                                    : std::string("undefined")) +
+                           ")");
+    }
+  }
+  for (const auto& entry : state) {
+    if (!own.count(entry.first)) unexpected.push_back(entry.first);
+  }
+  bool names_differ = strict && (!missing.empty() || !unexpected.empty());
+  if (names_differ || !mismatched.empty()) {
+    std::ostringstream message;
+    if (strict && !missing.empty()) message << " missing keys: " << join(missing) << ";";
+    if (strict && !unexpected.empty()) message << " unexpected keys: " << join(unexpected) << ";";
+    if (!mismatched.empty()) message << " shape mismatches: " << join(mismatched) << ";";
+    detail::fail("load_state_dict", "the state does not fit ", describe(), ":", message.str());
+  }
+  NoGradGuard no_grad;
+  for (auto& [name, tensor] : own) {
+    auto found = state.find(name);
+    if (found != state.end()) tensor.copy_(found->second);
+  }
+}
+
+std::string Module::to_string() const {
+  if (children_.empty()) return describe();
+  std::string out = describe() + "(\n";
+  for (const auto& [name, child] : children_) {
+    std::string text = child->to_string();
+    std::string indented;
+    for (char c : text) indented += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    out += "  (" + name + "): " + indented + "\n";
+  }
+  return out + ")";
+}
+
+std::ostream& operator<<(std::ostream& out, const Module& module) {
+  return out << module.to_string();
+}
+
+}  // namespace ember::nn
