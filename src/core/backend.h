@@ -80,6 +80,13 @@ const char* binary_op_name(BinaryOp op);
 bool writes_bool(UnaryOp op);
 bool writes_bool(BinaryOp op);
 
+// One Adam(W) update, as torch.optim.Adam and AdamW compute it (step counts from 1).
+struct AdamStep {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool decoupled_weight_decay;  // AdamW: p -= lr * wd * p; Adam: g += wd * p
+  int64_t step;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -147,6 +154,11 @@ class Backend {
   // offset + i / 4, lane i % 4 (float64 and int64 take two lanes: counter offset + i / 2).
   virtual void random(Distribution distribution, uint64_t seed, uint64_t offset, double a, double b,
                       const Tensor& out) = 0;
+
+  // ---- optimizer updates (optim.cpp) ----
+  // In place on param, exp_avg and exp_avg_sq; all four contiguous, of one floating dtype.
+  virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                         const Tensor& exp_avg_sq, const AdamStep& step) = 0;
 };
 
 // The backend that runs a device's tensors. Raises ember::Error for unknown devices.

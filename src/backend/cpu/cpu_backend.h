@@ -39,6 +39,9 @@ class CpuBackend final : public Backend {
 
   void random(Distribution distribution, uint64_t seed, uint64_t offset, double a, double b,
               const Tensor& out) override;
+
+  void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                 const Tensor& exp_avg_sq, const AdamStep& step) override;
 };
 
 }  // namespace ember::cpu
