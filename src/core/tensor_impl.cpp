@@ -22,6 +22,7 @@ int64_t shape_numel(const Shape& shape) {
 }
 
 static bool compute_contiguous(const Shape& shape, const Shape& strides) {
+  if (shape_numel(shape) == 0) return true;  // as PyTorch: no element is out of place
   int64_t expected = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     if (shape[i] == 1) continue;  // the stride of a size-1 dim never matters

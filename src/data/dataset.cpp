@@ -1,0 +1,134 @@
+#include "ember/data/dataset.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/check.h"
+#include "core/philox.h"
+#include "ember/autograd.h"
+#include "ember/data/idx.h"
+#include "ember/ops.h"
+
+namespace ember::data {
+
+namespace {
+
+Tensor index_tensor(const std::vector<int64_t>& indices) {
+  return from_vector(indices, Shape{static_cast<int64_t>(indices.size())});
+}
+
+}  // namespace
+
+TensorDataset::TensorDataset(Tensor inputs, Tensor targets)
+    : inputs_(std::move(inputs)), targets_(std::move(targets)) {
+  EMBER_CHECK(inputs_.defined() && targets_.defined() && inputs_.dim() > 0 && targets_.dim() > 0,
+              "TensorDataset", "inputs and targets must be defined with at least one dim");
+  EMBER_CHECK(inputs_.size(0) == targets_.size(0), "TensorDataset", "inputs hold ", inputs_.size(0),
+              " examples but targets ", targets_.size(0));
+}
+
+Batch TensorDataset::get_batch(const std::vector<int64_t>& indices) const {
+  Tensor index = index_tensor(indices).to(inputs_.device());
+  return {index_select(inputs_, 0, index), index_select(targets_, 0, index.to(targets_.device()))};
+}
+
+FashionMNIST::FashionMNIST(Split split, const std::string& root) {
+  std::string prefix = root + (split == Split::Train ? "/train" : "/t10k");
+  images_ = read_idx(prefix + "-images-idx3-ubyte.gz");
+  labels_ = read_idx(prefix + "-labels-idx1-ubyte.gz").to(kInt64);
+  EMBER_CHECK(images_.dim() == 3 && images_.size(1) == 28 && images_.size(2) == 28 &&
+                  images_.dtype() == kUInt8,
+              "FashionMNIST", prefix, "-images-idx3-ubyte.gz holds ", images_.dtype(), " ",
+              images_.shape(), ", not uint8 images of 28x28");
+  EMBER_CHECK(labels_.dim() == 1 && labels_.size(0) == images_.size(0), "FashionMNIST",
+              "the label file holds ", labels_.shape(), " labels for ", images_.size(0), " images");
+}
+
+Batch FashionMNIST::get_batch(const std::vector<int64_t>& indices) const {
+  NoGradGuard no_grad;
+  Tensor index = index_tensor(indices);
+  Tensor pixels = index_select(images_, 0, index).to(kFloat32);
+  Tensor images = (pixels * static_cast<float>(1 / (255 * kStd)) - static_cast<float>(kMean / kStd))
+                      .unsqueeze(1);
+  return {images, index_select(labels_, 0, index)};
+}
+
+std::vector<int64_t> shuffled_indices(int64_t n, uint64_t seed, int64_t epoch) {
+  EMBER_CHECK(n >= 0 && epoch >= 0, "shuffled_indices", "n and epoch must be >= 0");
+  philox::Key key = philox::key_of(seed);
+  // Each epoch draws from its own range of counters: two 64-bit keys per block.
+  uint64_t base = static_cast<uint64_t>(epoch) << 40;
+  std::vector<uint64_t> keys(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; i += 2) {
+    philox::Block block = philox::block_at(key, base + static_cast<uint64_t>(i / 2));
+    keys[i] = philox::to_uint64(block[0], block[1]);
+    if (i + 1 < n) keys[i + 1] = philox::to_uint64(block[2], block[3]);
+  }
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return keys[a] != keys[b] ? keys[a] < keys[b] : a < b; });
+  return order;
+}
+
+DataLoader::DataLoader(const Dataset& dataset, const DataLoaderOptions& options)
+    : dataset_(dataset), options_(options) {
+  EMBER_CHECK(options.batch_size > 0, "DataLoader", "batch_size must be positive, got ",
+              options.batch_size);
+}
+
+int64_t DataLoader::size() const {
+  int64_t n = dataset_.size(), b = options_.batch_size;
+  return options_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+DataLoader::Iterator DataLoader::begin() {
+  std::vector<int64_t> order;
+  if (options_.shuffle) {
+    order = shuffled_indices(dataset_.size(), options_.seed, epoch_);
+  } else {
+    order.resize(static_cast<size_t>(dataset_.size()));
+    std::iota(order.begin(), order.end(), 0);
+  }
+  ++epoch_;
+  return Iterator(this, std::move(order), 0);
+}
+
+DataLoader::Iterator DataLoader::end() const { return Iterator(nullptr, {}, size()); }
+
+Batch DataLoader::load(const std::vector<int64_t>& order, int64_t batch) const {
+  int64_t begin = batch * options_.batch_size;
+  int64_t end = std::min<int64_t>(begin + options_.batch_size, static_cast<int64_t>(order.size()));
+  return dataset_.get_batch(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
+}
+
+DataLoader::Iterator::Iterator(const DataLoader* loader, std::vector<int64_t> order,
+                               int64_t position)
+    : loader_(loader),
+      order_(std::make_shared<const std::vector<int64_t>>(std::move(order))),
+      position_(position) {
+  if (loader_ && position_ < loader_->size()) {
+    next_ = request(position_);
+    load_current();
+  }
+}
+
+std::future<Batch> DataLoader::Iterator::request(int64_t batch) const {
+  auto policy = loader_->options_.prefetch ? std::launch::async : std::launch::deferred;
+  return std::async(
+      policy, [loader = loader_, order = order_, batch] { return loader->load(*order, batch); });
+}
+
+// Takes the batch prepared in the background and starts preparing the one after it.
+void DataLoader::Iterator::load_current() {
+  current_ = next_.get();
+  if (position_ + 1 < loader_->size()) next_ = request(position_ + 1);
+}
+
+DataLoader::Iterator& DataLoader::Iterator::operator++() {
+  ++position_;
+  if (position_ < loader_->size()) load_current();
+  return *this;
+}
+
+}  // namespace ember::data
