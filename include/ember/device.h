@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ember {
 
@@ -31,6 +33,16 @@ inline const Device kCPU{DeviceType::CPU, 0};
 
 // The first Vulkan device that is a real GPU, else the CPU. EMBER_DEVICE overrides.
 Device default_device();
+// What `ember devices` shows about one device.
+struct DeviceInfo {
+  Device device;
+  std::string name;                          // "AMD EPYC 7B13", "Apple M2"
+  std::string kind;                          // "cpu", "integrated", "discrete"
+  std::vector<std::pair<std::string, std::string>> details;  // property, value
+};
+// Every device Ember can run on here, the CPU first.
+std::vector<DeviceInfo> available_devices();
+
 // Waits until all work queued on the device has finished.
 void synchronize(const Device& device = default_device());
 

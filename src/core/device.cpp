@@ -1,10 +1,12 @@
 #include "ember/device.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "core/backend.h"
 #include "core/check.h"
+#include "ember/ops.h"
 
 namespace ember {
 
@@ -43,6 +45,28 @@ Device default_device() {
     return kCPU;
   }();
   return chosen;
+}
+
+namespace {
+
+std::string cpu_model_name() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      return line.substr(line.find(':') + 2);
+    }
+  }
+  return "CPU";
+}
+
+}  // namespace
+
+std::vector<DeviceInfo> available_devices() {
+  DeviceInfo cpu{kCPU, cpu_model_name(), "cpu", {}};
+  cpu.details.emplace_back("threads", std::to_string(get_num_threads()));
+  cpu.details.emplace_back("dtypes", "float32 float64 float16 bfloat16 int32 int64 uint8 bool");
+  return {cpu};
 }
 
 void synchronize(const Device& device) { backend_for(device).synchronize(); }

@@ -11,7 +11,7 @@
 #include "core/check.h"
 #include "core/tensor_impl.h"
 #include "ember/ops.h"
-#include "io/atomic_file.h"
+#include "ember/io/file.h"
 
 namespace ember::io {
 

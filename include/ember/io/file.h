@@ -1,4 +1,4 @@
-// Files that are either wholly written or not changed at all.
+// Files that are either wholly written or not changed at all: checkpoints, plots.
 #pragma once
 
 #include <string>

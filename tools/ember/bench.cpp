@@ -1,0 +1,60 @@
+// `ember bench train`: the training throughput of one model on one device, on random
+// data of Fashion-MNIST's shape, as the median of timed steps after a warm-up.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "models.h"
+
+namespace ember::cli {
+
+void bench_train(const BenchTrainOptions& o) {
+  if (o.batch_size < 1 || o.steps < 1 || o.warmup < 0) {
+    throw Error("[bench] batch size and steps must be >= 1, warm-up >= 0");
+  }
+  Device device = o.device == "auto" ? default_device() : Device(o.device);
+  manual_seed(0);
+  std::shared_ptr<nn::Module> model = make_model(o.model);
+  model->to(device);
+  auto optimizer = make_optimizer(o.optimizer, model->parameters(), 1e-3);
+  Tensor input = randn({o.batch_size, 1, 28, 28}, kFloat32, device);
+  Tensor target = randint(0, 10, {o.batch_size}, kInt64, device);
+  auto step = [&] {
+    Tensor loss = nn::functional::cross_entropy((*model)(input), target);
+    optimizer->zero_grad();
+    loss.backward();
+    optimizer->step();
+    synchronize(device);
+  };
+  for (int64_t i = 0; i < o.warmup; ++i) step();
+  std::vector<double> seconds;
+  for (int64_t i = 0; i < o.steps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    step();
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
+  double median = seconds[seconds.size() / 2];
+  double rate = static_cast<double>(o.batch_size) / median;
+  std::cout << o.model << " on " << device.str() << ": median " << rate << " samples/s ("
+            << median * 1e3 << " ms per step of " << o.batch_size << ")" << std::endl;
+  nlohmann::json summary = {
+      {"model", o.model}, {"device", device.str()},         {"batch_size", o.batch_size},
+      {"steps", o.steps}, {"median_step_ms", median * 1e3}, {"samples_per_sec", rate}};
+  std::cout << summary.dump() << std::endl;
+}
+
+void devices() {
+  for (const DeviceInfo& info : available_devices()) {
+    std::cout << info.device.str() << ": " << info.name << " (" << info.kind << ")\n";
+    for (const auto& [property, value] : info.details) {
+      std::cout << "  " << property << ": " << value << "\n";
+    }
+  }
+  std::cout << std::flush;
+}
+
+}  // namespace ember::cli

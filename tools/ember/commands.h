@@ -1,0 +1,45 @@
+// The subcommands of `ember`. Each prints its result and, as its last line, one JSON
+// object; each raises ember::Error on a bad argument, file or dataset.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ember::cli {
+
+struct TrainOptions {
+  std::string model = "mlp";
+  std::string dataset = "fashion-mnist";
+  std::string data_root = "/usr/share/datasets/fashion-mnist";
+  int64_t epochs = 3;
+  int64_t batch_size = 128;
+  double lr = 1e-3;
+  std::string optimizer = "adamw";
+  std::string device = "auto";
+  uint64_t seed = 0;
+  std::string save, resume, plot;
+  int64_t train_samples = 0;  // 0: the whole training set
+  int64_t test_samples = 0;   // 0: the whole test set
+};
+void train(const TrainOptions& options);
+
+struct EvalOptions {
+  std::string checkpoint;
+  std::string data_root = "/usr/share/datasets/fashion-mnist";
+  std::string device = "auto";
+};
+void eval(const EvalOptions& options);
+
+void devices();
+
+struct BenchTrainOptions {
+  std::string model = "mlp";
+  std::string device = "auto";
+  std::string optimizer = "adamw";
+  int64_t batch_size = 128;
+  int64_t warmup = 10;
+  int64_t steps = 50;
+};
+void bench_train(const BenchTrainOptions& options);
+
+}  // namespace ember::cli

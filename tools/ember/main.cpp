@@ -1,0 +1,94 @@
+// ember: train, evaluate and benchmark models from the command line.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.h"
+#include "ember/ember.h"
+#include "models.h"
+
+namespace {
+
+using namespace ember::cli;
+
+void add_train(CLI::App& app, TrainOptions& o) {
+  CLI::App* train = app.add_subcommand("train", "train a model and report its test accuracy");
+  train->add_option("--model", o.model, "model: mlp or linear")->capture_default_str();
+  train->add_option("--dataset", o.dataset, "dataset")->capture_default_str();
+  train->add_option("--data-root", o.data_root, "dataset directory")->capture_default_str();
+  train->add_option("--epochs", o.epochs, "epochs")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train->add_option("--batch-size", o.batch_size, "batch size")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train->add_option("--lr", o.lr, "learning rate")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e300));
+  train->add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  train->add_option("--device", o.device, "auto, cpu, vulkan or vulkan:N")->capture_default_str();
+  train->add_option("--seed", o.seed, "random seed")->capture_default_str();
+  train->add_option("--save", o.save, "write a checkpoint here after each epoch");
+  train->add_option("--resume", o.resume, "continue from this checkpoint")
+      ->check(CLI::ExistingFile);
+  train->add_option("--plot", o.plot, "write loss and accuracy curves to this SVG file");
+  train->add_option("--train-samples", o.train_samples,
+                    "use the first N training examples (0: all)");
+  train->add_option("--test-samples", o.test_samples, "use the first N test examples (0: all)");
+  train->callback([&o] { ember::cli::train(o); });
+}
+
+void add_eval(CLI::App& app, EvalOptions& o) {
+  CLI::App* eval = app.add_subcommand("eval", "report a checkpoint's test accuracy");
+  eval->add_option("--checkpoint", o.checkpoint, "checkpoint file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  eval->add_option("--data-root", o.data_root, "dataset directory")->capture_default_str();
+  eval->add_option("--device", o.device, "auto, cpu, vulkan or vulkan:N")->capture_default_str();
+  eval->callback([&o] { ember::cli::eval(o); });
+}
+
+void add_bench(CLI::App& app, BenchTrainOptions& o) {
+  CLI::App* bench = app.add_subcommand("bench", "measure throughput");
+  bench->require_subcommand(1);
+  CLI::App* train = bench->add_subcommand("train", "median training samples/s");
+  train->add_option("--model", o.model, "model")->capture_default_str();
+  train->add_option("--device", o.device, "auto, cpu, vulkan or vulkan:N")->capture_default_str();
+  train->add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  train->add_option("--batch-size", o.batch_size, "batch size")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train->add_option("--warmup", o.warmup, "untimed steps first")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  train->add_option("--steps", o.steps, "timed steps")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train->callback([&o] { bench_train(o); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ember: train neural networks on the CPU or any Vulkan GPU"};
+  app.require_subcommand(1);
+  TrainOptions train_options;
+  EvalOptions eval_options;
+  BenchTrainOptions bench_options;
+  add_train(app, train_options);
+  add_eval(app, eval_options);
+  add_bench(app, bench_options);
+  app.add_subcommand("devices", "list the devices Ember can use")->callback([] { devices(); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "ember: error: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}

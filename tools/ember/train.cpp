@@ -1,0 +1,175 @@
+// `ember train` and `ember eval`: the training loop a reader can follow top to bottom.
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "checkpoint.h"
+#include "commands.h"
+#include "models.h"
+#include "progress.h"
+
+namespace ember::cli {
+
+namespace F = nn::functional;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The first n examples of a dataset (all of them for n = 0).
+class Head : public data::Dataset {
+ public:
+  Head(const data::Dataset& dataset, int64_t n)
+      : dataset_(dataset), size_(n > 0 ? std::min(n, dataset.size()) : dataset.size()) {}
+  int64_t size() const override { return size_; }
+  data::Batch get_batch(const std::vector<int64_t>& indices) const override {
+    return dataset_.get_batch(indices);
+  }
+
+ private:
+  const data::Dataset& dataset_;
+  int64_t size_;
+};
+
+Device resolve_device(const std::string& spec) {
+  return spec == "auto" ? default_device() : Device(spec);
+}
+
+void check_dataset(const std::string& name) {
+  if (name != "fashion-mnist") {
+    throw Error("[train] unknown dataset '" + name + "'; known: fashion-mnist");
+  }
+}
+
+double evaluate(nn::Module& model, const data::Dataset& test, const Device& device) {
+  NoGradGuard no_grad;
+  model.eval();
+  data::DataLoader loader(test, {.batch_size = 1000});
+  int64_t correct = 0;
+  for (const data::Batch& batch : loader) {
+    Tensor predicted = argmax(model(batch.input.to(device)), 1);
+    correct += sum(eq(predicted, batch.target.to(device))).item<int64_t>();
+  }
+  model.train();
+  return static_cast<double>(correct) / static_cast<double>(test.size());
+}
+
+std::string format_fixed(double value, int digits) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  return buffer;
+}
+
+// One pass over the loader; returns the mean loss and appends each step's to history.
+double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& loader,
+                   const Device& device, const std::string& label, History& history) {
+  Progress progress(label, loader.size(), "samples");
+  double total = 0;
+  int64_t steps = 0;
+  for (const data::Batch& batch : loader) {
+    Tensor logits = model(batch.input.to(device));
+    Tensor loss = F::cross_entropy(logits, batch.target.to(device));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    double value = loss.item<double>();
+    history.step_loss.push_back(value);
+    total += value;
+    ++steps;
+    progress.update(1, batch.target.size(0), "loss " + format_fixed(total / steps, 4));
+  }
+  progress.finish();
+  return steps > 0 ? total / static_cast<double>(steps) : 0;
+}
+
+}  // namespace
+
+void train(const TrainOptions& o) {
+  check_dataset(o.dataset);
+  if (o.epochs < 1 || o.batch_size < 1) throw Error("[train] epochs and batch size must be >= 1");
+  auto wall_start = Clock::now();
+  Device device = resolve_device(o.device);
+  data::FashionMNIST train_full(data::Split::Train, o.data_root);
+  data::FashionMNIST test_full(data::Split::Test, o.data_root);
+  manual_seed(o.seed);
+  std::shared_ptr<nn::Module> model = make_model(o.model);
+  model->to(device);
+  std::unique_ptr<optim::Optimizer> optimizer =
+      make_optimizer(o.optimizer, model->parameters(), o.lr);
+  Head train_set(train_full, o.train_samples), test_set(test_full, o.test_samples);
+  data::DataLoader loader(train_set, {.batch_size = o.batch_size, .shuffle = true, .seed = o.seed});
+
+  CheckpointInfo info{o.model, o.optimizer, 0, o.batch_size, o.lr, o.seed, {}, {}};
+  if (!o.resume.empty()) {
+    CheckpointInfo saved = read_checkpoint_info(o.resume);
+    if (saved.model != o.model || saved.optimizer != o.optimizer) {
+      throw Error("[train] " + o.resume + " holds a " + saved.model + " trained with " +
+                  saved.optimizer + ", not a " + o.model + " with " + o.optimizer);
+    }
+    load_checkpoint(o.resume, model.get(), optimizer.get(), device);
+    set_rng_state(saved.rng);
+    info = saved;
+    std::cout << "resumed from " << o.resume << " after epoch " << info.epochs_done << std::endl;
+  }
+
+  double train_seconds = 0;
+  int64_t samples = 0;
+  for (int64_t epoch = info.epochs_done; epoch < o.epochs; ++epoch) {
+    loader.set_epoch(epoch);
+    std::string label = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs);
+    auto start = Clock::now();
+    double loss = train_epoch(*model, *optimizer, loader, device, label, info.history);
+    train_seconds += seconds_since(start);
+    samples += train_set.size();
+    double accuracy = evaluate(*model, test_set, device);
+    info.history.epoch_loss.push_back(loss);
+    info.history.test_accuracy.push_back(accuracy);
+    info.epochs_done = epoch + 1;
+    info.rng = get_rng_state();
+    std::cout << label << "  train_loss " << format_fixed(loss, 4) << "  test_accuracy "
+              << format_fixed(accuracy, 4) << "  " << format_rate(samples / train_seconds)
+              << " samples/s" << std::endl;
+    if (!o.save.empty()) save_checkpoint(o.save, *model, *optimizer, info);
+  }
+  if (!o.plot.empty()) {
+    std::string svg = training_svg(
+        info.history, o.model + " on " + o.dataset + ", " + o.optimizer + ", " + device.str());
+    io::write_file_atomically(o.plot, {svg}, "plot");
+  }
+  nlohmann::json summary = {
+      {"model", o.model},
+      {"device", device.str()},
+      {"epochs", info.epochs_done},
+      {"optimizer", o.optimizer},
+      {"batch_size", o.batch_size},
+      {"lr", o.lr},
+      {"train_loss", info.history.epoch_loss.empty() ? 0.0 : info.history.epoch_loss.back()},
+      {"test_accuracy",
+       info.history.test_accuracy.empty() ? 0.0 : info.history.test_accuracy.back()},
+      {"samples_per_sec", train_seconds > 0 ? samples / train_seconds : 0.0},
+      {"wall_seconds", seconds_since(wall_start)}};
+  std::cout << summary.dump() << std::endl;
+}
+
+void eval(const EvalOptions& o) {
+  Device device = resolve_device(o.device);
+  CheckpointInfo info = read_checkpoint_info(o.checkpoint);
+  std::shared_ptr<nn::Module> model = make_model(info.model);
+  model->to(device);
+  load_checkpoint(o.checkpoint, model.get(), nullptr, device);
+  data::FashionMNIST test(data::Split::Test, o.data_root);
+  double accuracy = evaluate(*model, test, device);
+  std::cout << "test_accuracy " << format_fixed(accuracy, 4) << std::endl;
+  nlohmann::json summary = {{"model", info.model},
+                            {"device", device.str()},
+                            {"epochs", info.epochs_done},
+                            {"test_accuracy", accuracy}};
+  std::cout << summary.dump() << std::endl;
+}
+
+}  // namespace ember::cli
