@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ember/data/dataset.h"
 #include "ember/data/idx.h"
 #include "ember/ember.h"
 #include "test_util.h"
@@ -117,6 +118,83 @@ TEST(FashionMnistFiles, TestLabelsHoldTenBalancedClasses) {
   Tensor images = data::read_idx(kFashionMnist + "/t10k-images-idx3-ubyte.gz");
   EXPECT_EQ(images.shape(), (Shape{10000, 28, 28}));
   EXPECT_EQ(images.dtype(), kUInt8);
+}
+
+TEST(Shuffle, PermutationsDependOnSeedAndEpochOnly) {
+  std::vector<int64_t> order = data::shuffled_indices(1000, 7, 0);
+  std::vector<int64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(sorted[i], i);
+  EXPECT_EQ(order, data::shuffled_indices(1000, 7, 0));
+  EXPECT_NE(order, data::shuffled_indices(1000, 8, 0));
+  EXPECT_NE(order, data::shuffled_indices(1000, 7, 1));
+  int64_t fixed_points = 0;
+  for (int64_t i = 0; i < 1000; ++i) fixed_points += order[i] == i;
+  EXPECT_LT(fixed_points, 10);  // a shuffle, not the identity
+}
+
+// Example i holds the value i, so a batch shows which examples it took.
+data::TensorDataset numbered(int64_t n) {
+  return data::TensorDataset(arange(0, n, 1, kFloat32).reshape({n, 1}), arange(0, n, 1, kInt64));
+}
+
+std::vector<std::vector<int64_t>> epoch_of(data::DataLoader& loader) {
+  std::vector<std::vector<int64_t>> batches;
+  for (const data::Batch& batch : loader) {
+    EXPECT_EQ(batch.input.reshape({-1}).to_vector<int64_t>(), batch.target.to_vector<int64_t>());
+    batches.push_back(batch.target.to_vector<int64_t>());
+  }
+  return batches;
+}
+
+TEST(DataLoader, BatchesCoverTheDatasetInOrder) {
+  data::TensorDataset dataset = numbered(10);
+  data::DataLoader loader(dataset, {.batch_size = 4});
+  EXPECT_EQ(loader.size(), 3);
+  EXPECT_EQ(epoch_of(loader),
+            (std::vector<std::vector<int64_t>>{{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9}}));
+  data::DataLoader dropping(dataset, {.batch_size = 4, .drop_last = true});
+  EXPECT_EQ(dropping.size(), 2);
+  EXPECT_EQ(epoch_of(dropping).size(), 2u);
+}
+
+TEST(DataLoader, ShufflesEachEpochReproduciblyWithOrWithoutPrefetch) {
+  data::TensorDataset dataset = numbered(50);
+  data::DataLoader a(dataset, {.batch_size = 8, .shuffle = true, .seed = 3});
+  data::DataLoader b(dataset, {.batch_size = 8, .shuffle = true, .seed = 3, .prefetch = false});
+  auto first = epoch_of(a), second = epoch_of(a);
+  EXPECT_NE(first, second);
+  EXPECT_EQ(first, epoch_of(b));
+  EXPECT_EQ(second, epoch_of(b));
+  std::vector<int64_t> seen;
+  for (auto& batch : first) seen.insert(seen.end(), batch.begin(), batch.end());
+  EXPECT_EQ(seen, data::shuffled_indices(50, 3, 0));
+  a.set_epoch(1);
+  EXPECT_EQ(epoch_of(a), second);
+}
+
+TEST(DataLoader, BadArgumentsAreRefused) {
+  data::TensorDataset dataset = numbered(4);
+  expect_error([&] { data::DataLoader(dataset, {.batch_size = 0}); }, "DataLoader", "batch_size");
+  expect_error([] { data::TensorDataset(zeros({3, 2}), zeros({4})); }, "TensorDataset", "3");
+  expect_error([] { data::FashionMNIST(data::Split::Test, "/nonexistent"); }, "read_idx",
+               "cannot open");
+}
+
+TEST(FashionMnist, BatchesAreNormalisedImagesAndLabels) {
+  data::FashionMNIST test(data::Split::Test);
+  ASSERT_EQ(test.size(), 10000);
+  data::Batch batch = test.get_batch({0, 9999});
+  EXPECT_EQ(batch.input.shape(), (Shape{2, 1, 28, 28}));
+  EXPECT_EQ(batch.input.dtype(), kFloat32);
+  Tensor raw = data::read_idx(kFashionMnist + "/t10k-images-idx3-ubyte.gz");
+  Tensor labels = data::read_idx(kFashionMnist + "/t10k-labels-idx1-ubyte.gz");
+  std::vector<double> pixels = raw.select(0, 9999).to_vector<double>();
+  std::vector<double> got = batch.input.select(0, 1).to_vector<double>();
+  for (size_t i = 0; i < pixels.size(); ++i) {
+    ASSERT_NEAR(got[i], (pixels[i] / 255 - 0.2860) / 0.3530, 1e-5) << "pixel " << i;
+  }
+  EXPECT_EQ(batch.target.to_vector<int64_t>()[1], labels.to_vector<int64_t>()[9999]);
 }
 
 }  // namespace

@@ -1,0 +1,213 @@
+// optim: every update rule against PyTorch's algorithm written out by hand in float64,
+// state round trips, gradient clipping and schedules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ember/ember.h"
+#include "test_util.h"
+
+namespace ember {
+namespace {
+
+using test::expect_error;
+
+constexpr int kSteps = 4;
+
+// A parameter and a fixed sequence of gradients for it.
+struct Problem {
+  std::vector<double> start = test::random_values(7, 21);
+  std::vector<std::vector<double>> grads = {test::random_values(7, 22), test::random_values(7, 23),
+                                            test::random_values(7, 24), test::random_values(7, 25)};
+};
+
+// Runs the optimizer made by make over the problem's gradients; returns the parameter.
+template <typename Make>
+std::vector<double> run(const Problem& problem, DType dtype, Make make) {
+  Tensor p = from_vector(problem.start).to(dtype).requires_grad_();
+  auto optimizer = make(std::vector<Tensor>{p});
+  for (const auto& g : problem.grads) {
+    p.set_grad(from_vector(g).to(dtype));
+    optimizer.step();
+  }
+  return p.to_vector<double>();
+}
+
+std::vector<double> reference_sgd(const Problem& pr, double lr, double momentum, double dampening,
+                                  double wd, bool nesterov) {
+  std::vector<double> p = pr.start, buf(7);
+  for (int t = 0; t < kSteps; ++t) {
+    for (size_t i = 0; i < 7; ++i) {
+      double g = pr.grads[t][i] + wd * p[i];
+      if (momentum != 0) {
+        buf[i] = t == 0 ? g : momentum * buf[i] + (1 - dampening) * g;
+        g = nesterov ? g + momentum * buf[i] : buf[i];
+      }
+      p[i] -= lr * g;
+    }
+  }
+  return p;
+}
+
+std::vector<double> reference_adam(const Problem& pr, double lr, double b1, double b2, double eps,
+                                   double wd, bool decoupled) {
+  std::vector<double> p = pr.start, m(7), v(7);
+  for (int t = 1; t <= kSteps; ++t) {
+    for (size_t i = 0; i < 7; ++i) {
+      double g = pr.grads[t - 1][i];
+      if (decoupled) {
+        p[i] *= 1 - lr * wd;
+      } else {
+        g += wd * p[i];
+      }
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      double denom = std::sqrt(v[i]) / std::sqrt(1 - std::pow(b2, t)) + eps;
+      p[i] -= lr / (1 - std::pow(b1, t)) * m[i] / denom;
+    }
+  }
+  return p;
+}
+
+void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
+}
+
+TEST(SGD, MatchesPyTorchsRule) {
+  Problem pr;
+  struct Case {
+    double momentum, dampening, wd;
+    bool nesterov;
+  };
+  for (Case c : {Case{0, 0, 0, false}, Case{0.9, 0, 0, false}, Case{0.9, 0.3, 0.01, false},
+                 Case{0.8, 0, 0.05, true}}) {
+    auto make = [&](std::vector<Tensor> ps) {
+      return optim::SGD(ps, {.lr = 0.1,
+                             .momentum = c.momentum,
+                             .dampening = c.dampening,
+                             .weight_decay = c.wd,
+                             .nesterov = c.nesterov});
+    };
+    std::vector<double> want = reference_sgd(pr, 0.1, c.momentum, c.dampening, c.wd, c.nesterov);
+    expect_close(run(pr, kFloat64, make), want, 1e-14);
+    expect_close(run(pr, kFloat32, make), want, 1e-5);
+  }
+}
+
+TEST(Adam, MatchesPyTorchsRule) {
+  Problem pr;
+  for (double wd : {0.0, 0.1}) {
+    auto make = [&](std::vector<Tensor> ps) {
+      return optim::Adam(
+          ps, {.lr = 0.01, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = wd});
+    };
+    std::vector<double> want = reference_adam(pr, 0.01, 0.8, 0.99, 1e-6, wd, false);
+    expect_close(run(pr, kFloat64, make), want, 1e-14);
+    expect_close(run(pr, kFloat32, make), want, 1e-5);
+  }
+}
+
+TEST(AdamW, DecouplesWeightDecay) {
+  Problem pr;
+  auto make = [](std::vector<Tensor> ps) {
+    return optim::AdamW(ps, {.lr = 0.05, .weight_decay = 0.3});
+  };
+  std::vector<double> want = reference_adam(pr, 0.05, 0.9, 0.999, 1e-8, 0.3, true);
+  expect_close(run(pr, kFloat64, make), want, 1e-14);
+  EXPECT_GT(std::abs(want[0] - reference_adam(pr, 0.05, 0.9, 0.999, 1e-8, 0.3, false)[0]), 1e-4);
+}
+
+TEST(Optimizer, SkipsParametersWithoutGradientsAndZeroGradClears) {
+  Tensor a = ones({3}).requires_grad_(), b = ones({3}).requires_grad_();
+  optim::SGD sgd({a, b}, {.lr = 0.5});
+  a.set_grad(ones({3}));
+  sgd.step();
+  EXPECT_EQ(a.to_vector<float>(), std::vector<float>(3, 0.5f));
+  EXPECT_EQ(b.to_vector<float>(), std::vector<float>(3, 1.0f));
+  sgd.zero_grad(/*set_to_none=*/false);
+  EXPECT_TRUE(equal(a.grad(), zeros({3})));
+  sgd.zero_grad();
+  EXPECT_FALSE(a.grad().defined());
+}
+
+TEST(Optimizer, StateDictResumesBitForBit) {
+  Problem pr;
+  auto make = [](Tensor p) { return optim::AdamW({p}, {.lr = 0.01}); };
+  Tensor straight = from_vector(pr.start).requires_grad_();
+  auto opt = make(straight);
+  for (const auto& g : pr.grads) {
+    straight.set_grad(from_vector(g));
+    opt.step();
+  }
+  Tensor resumed = from_vector(pr.start).requires_grad_();
+  TensorDict saved;
+  {
+    auto first = make(resumed);
+    for (int t = 0; t < 2; ++t) {
+      resumed.set_grad(from_vector(pr.grads[t]));
+      first.step();
+    }
+    saved = first.state_dict();
+  }
+  auto second = make(resumed);
+  second.load_state_dict(saved);
+  EXPECT_EQ(second.steps(), 2);
+  for (int t = 2; t < kSteps; ++t) {
+    resumed.set_grad(from_vector(pr.grads[t]));
+    second.step();
+  }
+  EXPECT_EQ(resumed.to_vector<double>(), straight.to_vector<double>());
+  TensorDict bad = saved;
+  bad["state.0.exp_avg"] = zeros({2});
+  expect_error([&] { second.load_state_dict(bad); }, "load_state_dict", "shape");
+  bad.erase("step");
+  expect_error([&] { second.load_state_dict(bad); }, "load_state_dict", "'step'");
+}
+
+TEST(Optimizer, BadArgumentsAreRefused) {
+  Tensor frozen = ones({2});
+  expect_error([&] { optim::SGD({frozen}); }, "SGD", "require grad");
+  expect_error([] { optim::Adam({}); }, "Adam", "empty");
+  Tensor p = ones({2}).requires_grad_();
+  expect_error([&] { optim::SGD({p}, {.lr = -1}); }, "SGD", "learning rate");
+  expect_error([&] { optim::AdamW({p}, {.beta1 = 1.0}); }, "AdamW", "betas");
+  expect_error([&] { optim::SGD({p}, {.nesterov = true}); }, "SGD", "nesterov");
+}
+
+TEST(ClipGradNorm, ScalesToTheMaximumAndReturnsTheNorm) {
+  Tensor a = ones({2}).requires_grad_(), b = ones({2}).requires_grad_();
+  a.set_grad(from_vector(std::vector<float>{3, 0}));
+  b.set_grad(from_vector(std::vector<float>{0, 4}));
+  EXPECT_NEAR(optim::clip_grad_norm_({a, b}, 1.0), 5.0, 1e-6);
+  EXPECT_NEAR(a.grad().to_vector<double>()[0], 3.0 / (5 + 1e-6), 1e-6);
+  EXPECT_NEAR(b.grad().to_vector<double>()[1], 4.0 / (5 + 1e-6), 1e-6);
+  EXPECT_NEAR(optim::clip_grad_norm_({a, b}, 10.0), 1.0, 1e-5);  // below: unchanged
+  EXPECT_NEAR(a.grad().to_vector<double>()[0], 0.6, 1e-5);
+}
+
+TEST(Schedules, StepAndWarmupCosine) {
+  Tensor p = ones({1}).requires_grad_();
+  optim::SGD sgd({p}, {.lr = 1.0});
+  optim::StepLR step(sgd, 2, 0.5);
+  std::vector<double> seen;
+  for (int i = 0; i < 5; ++i) {
+    step.step();
+    seen.push_back(sgd.lr());
+  }
+  EXPECT_EQ(seen, (std::vector<double>{1.0, 0.5, 0.5, 0.25, 0.25}));
+
+  optim::SGD sgd2({p}, {.lr = 2.0});
+  optim::WarmupCosineLR cosine(sgd2, 4, 12, 0.1);
+  EXPECT_DOUBLE_EQ(sgd2.lr(), 0.5);
+  for (int i = 0; i < 3; ++i) cosine.step();
+  EXPECT_DOUBLE_EQ(sgd2.lr(), 2.0);
+  for (int i = 0; i < 5; ++i) cosine.step();  // halfway through the decay
+  EXPECT_NEAR(sgd2.lr(), 0.1 + 1.9 * 0.5 * (1 + std::cos(M_PI * 0.5)), 1e-12);
+  for (int i = 0; i < 10; ++i) cosine.step();
+  EXPECT_DOUBLE_EQ(sgd2.lr(), 0.1);
+  expect_error([&] { optim::WarmupCosineLR(sgd2, 5, 5); }, "WarmupCosineLR", "warmup_steps");
+}
+
+}  // namespace
+}  // namespace ember
