@@ -155,6 +155,26 @@ class Backend {
   virtual void random(Distribution distribution, uint64_t seed, uint64_t offset, double a, double b,
                       const Tensor& out) = 0;
 
+  // ---- normalisation (norm.cpp); x, out and grads contiguous [rows, cols] ----
+  // out = (x - mean) * rstd * weight + bias over each row, with mean and rstd ([rows], x's
+  // dtype) kept for the backward. weight and bias ([cols]) may be undefined.
+  virtual void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                          const Tensor& out, const Tensor& mean, const Tensor& rstd) = 0;
+  // grad_x from grad_out; the weight and bias gradients are plain sums done by the caller.
+  virtual void layer_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight,
+                                   const Tensor& mean, const Tensor& rstd,
+                                   const Tensor& grad_x) = 0;
+
+  // ---- losses (loss.cpp); logits contiguous [N, C], target int64 [N] ----
+  // losses[n] = (1 - s) * (lse_n - logits[n, t_n]) + s * (lse_n - mean_c logits[n, c]) for
+  // label smoothing s, and 0 where t_n == ignore_index. Other targets outside [0, C) raise.
+  virtual void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
+                             double label_smoothing, const Tensor& losses) = 0;
+  // grad_logits[n, c] = grad_losses[n] * (softmax[n, c] - (1 - s) [c == t_n] - s / C).
+  virtual void cross_entropy_backward(const Tensor& logits, const Tensor& target,
+                                      int64_t ignore_index, double label_smoothing,
+                                      const Tensor& grad_losses, const Tensor& grad_logits) = 0;
+
   // ---- optimizer updates (optim.cpp) ----
   // In place on param, exp_avg and exp_avg_sq; all four contiguous, of one floating dtype.
   virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,

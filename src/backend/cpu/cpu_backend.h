@@ -40,6 +40,17 @@ class CpuBackend final : public Backend {
   void random(Distribution distribution, uint64_t seed, uint64_t offset, double a, double b,
               const Tensor& out) override;
 
+  void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                  const Tensor& out, const Tensor& mean, const Tensor& rstd) override;
+  void layer_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight,
+                           const Tensor& mean, const Tensor& rstd, const Tensor& grad_x) override;
+
+  void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
+                     double label_smoothing, const Tensor& losses) override;
+  void cross_entropy_backward(const Tensor& logits, const Tensor& target, int64_t ignore_index,
+                              double label_smoothing, const Tensor& grad_losses,
+                              const Tensor& grad_logits) override;
+
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                  const Tensor& exp_avg_sq, const AdamStep& step) override;
 };
