@@ -397,8 +397,7 @@ TEST(ReduceGrad, SumMeanProd) {
   Tensor small = random_tensor({3, 4}, kFloat64, 13);
   expect_gradients_match([](auto& in) { return prod(in[0], 1); }, {small});
   expect_gradients_match([](auto& in) { return prod(in[0]); }, {small});
-  expect_gradients_match([](auto& in) { return sum(in[0].t(), {0, 1}); },
-                         {small});
+  expect_gradients_match([](auto& in) { return sum(in[0].t(), {0, 1}); }, {small});
 }
 
 TEST(ReduceGrad, ProdWithZerosIsExact) {
