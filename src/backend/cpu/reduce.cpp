@@ -1,0 +1,630 @@
+// CPU reductions, cumulative sums and softmax.
+//
+// Determinism: every result is computed in an order fixed by the shape alone. Long rows
+// are cut into kChunk-element chunks whose partial results are combined by a fixed
+// tree; threads only decide who computes which chunk, never how results combine.
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/loops.h"
+
+namespace ember::cpu {
+
+namespace {
+
+// 32 independent accumulators keep four AVX (eight SSE) add chains in flight. Lanes
+// combine by a fixed tree, so the result does not depend on the vector width.
+constexpr int64_t kLanes = 32;
+constexpr int64_t kChunk = 8192;       // elements per partial result of a long row
+constexpr int64_t kColumnBlock = 64;   // columns accumulated together
+constexpr int64_t kPairwiseLeaf = 16;  // rows summed in sequence before pairwise combination
+constexpr int64_t kReduceGrain = 32768;
+
+// ---- combining functions ----
+
+template <typename T>
+struct SumOp {
+  static T identity() { return T(0); }
+  static T combine(T a, T b) { return static_cast<T>(a + b); }
+};
+template <typename T>
+struct ProdOp {
+  static T identity() { return T(1); }
+  static T combine(T a, T b) { return static_cast<T>(a * b); }
+};
+// Max and Min propagate NaN, as PyTorch's.
+template <typename T>
+struct MaxOp {
+  static T identity() {
+    if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
+    return std::numeric_limits<T>::lowest();
+  }
+  static T combine(T a, T b) { return ((b > a) | (b != b)) ? b : a; }
+};
+template <typename T>
+struct MinOp {
+  static T identity() {
+    if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
+    return std::numeric_limits<T>::max();
+  }
+  static T combine(T a, T b) { return ((b < a) | (b != b)) ? b : a; }
+};
+struct AllOp {  // on bools stored as bytes 0 and 1
+  static uint8_t identity() { return 1; }
+  static uint8_t combine(uint8_t a, uint8_t b) { return a & b; }
+};
+struct AnyOp {
+  static uint8_t identity() { return 0; }
+  static uint8_t combine(uint8_t a, uint8_t b) { return a | b; }
+};
+
+// ---- layouts ----
+
+// A run of dims of one kind (reduced or kept) that walks memory with one stride.
+struct Segment {
+  int64_t size;
+  int64_t stride;
+  bool reduced;
+};
+
+// x's dims without size-1 dims, neighbours of one kind merged where the strides allow.
+std::vector<Segment> segments_of(const Tensor& x, const std::vector<int64_t>& dims) {
+  std::vector<Segment> segments;
+  size_t next = 0;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    bool reduced = next < dims.size() && dims[next] == d;
+    if (reduced) ++next;
+    int64_t size = x.size(d), stride = x.stride(d);
+    if (size == 1) continue;
+    Segment* last = segments.empty() ? nullptr : &segments.back();
+    if (last && last->reduced == reduced && last->stride == stride * size) {
+      last->size *= size;
+      last->stride = stride;
+    } else {
+      segments.push_back({size, stride, reduced});
+    }
+  }
+  return segments;
+}
+
+// Element offsets of the i-th combination of the kept (outer) segments, row-major.
+class OuterIndex {
+ public:
+  explicit OuterIndex(const std::vector<Segment>& segments) {
+    for (const Segment& s : segments) {
+      EMBER_CHECK(ndim_ < kMaxLoopDims, "reduce", "too many non-mergeable dims");
+      sizes_[ndim_] = s.size;
+      strides_[ndim_] = s.stride;
+      total_ *= s.size;
+      ++ndim_;
+    }
+  }
+  int64_t count() const { return total_; }
+  int64_t offset(int64_t i) const {
+    int64_t offset = 0;
+    for (int d = ndim_ - 1; d >= 0; --d) {
+      offset += (i % sizes_[d]) * strides_[d];
+      i /= sizes_[d];
+    }
+    return offset;
+  }
+
+ private:
+  std::array<int64_t, kMaxLoopDims> sizes_{};
+  std::array<int64_t, kMaxLoopDims> strides_{};
+  int ndim_ = 0;
+  int64_t total_ = 1;
+};
+
+// Reductions run either over contiguous rows (the reduced elements of one output are
+// n consecutive elements) or over columns (rows of `inner` contiguous outputs are
+// combined across n rows `stride` apart).
+struct Plan {
+  OuterIndex outer;
+  int64_t n;
+  int64_t stride;
+  int64_t inner;  // 0 for a row reduction
+};
+
+// ---- row reductions ----
+
+template <typename Op, typename T>
+T reduce_run(const T* x, int64_t n) {
+  T acc[kLanes];
+  for (T& a : acc) a = Op::identity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int64_t j = 0; j < kLanes; ++j) acc[j] = Op::combine(acc[j], x[i + j]);
+  }
+  for (int64_t j = 0; i + j < n; ++j) acc[j] = Op::combine(acc[j], x[i + j]);
+  for (int64_t width = kLanes / 2; width > 0; width /= 2) {
+    for (int64_t j = 0; j < width; ++j) acc[j] = Op::combine(acc[j], acc[j + width]);
+  }
+  return acc[0];
+}
+
+template <typename Combine, typename V>
+V combine_tree(const V* values, int64_t count, const Combine& combine) {
+  if (count == 1) return values[0];
+  int64_t half = (count + 1) / 2;
+  return combine(combine_tree(values, half, combine),
+                 combine_tree(values + half, count - half, combine));
+}
+
+// Calls out_at(row, result) for each row; chunk(x, n) reduces one contiguous chunk and
+// combine joins two partial results.
+template <typename V, typename T, typename Chunk, typename Combine, typename Store>
+void reduce_rows(const T* x, const Plan& plan, const Chunk& chunk, const Combine& combine,
+                 const Store& store) {
+  int64_t rows = plan.outer.count(), n = plan.n;
+  int64_t chunks = (n + kChunk - 1) / kChunk;
+  if (chunks == 1) {
+    parallel_for(0, rows, std::max<int64_t>(1, kReduceGrain / n), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) store(r, chunk(x + plan.outer.offset(r), n, 0));
+    });
+    return;
+  }
+  std::vector<V> partial(static_cast<size_t>(rows * chunks));
+  parallel_for(0, rows * chunks, kReduceGrain / kChunk, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t r = item / chunks, start = item % chunks * kChunk;
+      partial[item] = chunk(x + plan.outer.offset(r) + start, std::min(kChunk, n - start), start);
+    }
+  });
+  for (int64_t r = 0; r < rows; ++r) store(r, combine_tree(&partial[r * chunks], chunks, combine));
+}
+
+// ---- column reductions ----
+
+template <typename Op, typename T>
+void reduce_column_block(const T* x, int64_t rows, int64_t stride, int64_t width, T* acc) {
+  if (rows <= kPairwiseLeaf) {
+    for (int64_t j = 0; j < width; ++j) acc[j] = x[j];
+    for (int64_t r = 1; r < rows; ++r) {
+      const T* row = x + r * stride;
+      for (int64_t j = 0; j < width; ++j) acc[j] = Op::combine(acc[j], row[j]);
+    }
+    return;
+  }
+  int64_t half = rows / 2;
+  T right[kColumnBlock];
+  reduce_column_block<Op>(x, half, stride, width, acc);
+  reduce_column_block<Op>(x + half * stride, rows - half, stride, width, right);
+  for (int64_t j = 0; j < width; ++j) acc[j] = Op::combine(acc[j], right[j]);
+}
+
+template <typename Op, typename T>
+void reduce_columns(const T* x, const Plan& plan, T* out) {
+  int64_t blocks = (plan.inner + kColumnBlock - 1) / kColumnBlock;
+  int64_t grain = std::max<int64_t>(1, kReduceGrain / (plan.n * kColumnBlock));
+  parallel_for(0, plan.outer.count() * blocks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t o = item / blocks, start = item % blocks * kColumnBlock;
+      reduce_column_block<Op>(x + plan.outer.offset(o) + start, plan.n, plan.stride,
+                              std::min(kColumnBlock, plan.inner - start),
+                              out + o * plan.inner + start);
+    }
+  });
+}
+
+template <typename Op, typename T>
+void reduce_with(const T* x, const Plan& plan, T* out) {
+  if (plan.inner > 0) {
+    reduce_columns<Op>(x, plan, out);
+    return;
+  }
+  reduce_rows<T>(
+      x, plan, [](const T* p, int64_t n, int64_t) { return reduce_run<Op>(p, n); },
+      [](T a, T b) { return Op::combine(a, b); }, [out](int64_t r, T v) { out[r] = v; });
+}
+
+// ---- argmax and argmin: the first extreme, NaN counting as the extreme ----
+
+template <bool kMax, typename T>
+bool better(T candidate, T best) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (best != best) return false;
+    if (candidate != candidate) return true;
+  }
+  return kMax ? candidate > best : candidate < best;
+}
+
+template <bool kMax, typename T>
+void arg_reduce(const T* x, const Plan& plan, int64_t* out) {
+  using Best = std::pair<T, int64_t>;
+  auto scan = [](const T* p, int64_t n, int64_t start) {
+    Best best{p[0], 0};
+    for (int64_t i = 1; i < n; ++i) {
+      if (better<kMax>(p[i], best.first)) best = {p[i], i};
+    }
+    best.second += start;
+    return best;
+  };
+  auto combine = [](const Best& a, const Best& b) {
+    return better<kMax>(b.first, a.first) ? b : a;
+  };
+  reduce_rows<Best>(x, plan, scan, combine, [out](int64_t r, const Best& v) { out[r] = v.second; });
+}
+
+// Calls f(T{}) with the arithmetic type that holds dtype; bool is handled as bytes.
+template <typename F>
+void dispatch_numeric(DType dtype, const char* op, const F& f) {
+  switch (dtype) {
+    case kFloat32:
+      return f(float{});
+    case kFloat64:
+      return f(double{});
+    case kInt32:
+      return f(int32_t{});
+    case kInt64:
+      return f(int64_t{});
+    case kUInt8:
+    case kBool:
+      return f(uint8_t{});
+    default:
+      detail::fail(op, "dtype ", dtype, " is not supported here");
+  }
+}
+
+template <typename T>
+void reduce_typed(ReduceOp op, const T* x, const Plan& plan, int64_t count, const Tensor& out) {
+  auto* o = static_cast<T*>(out.impl()->data());
+  switch (op) {
+    case ReduceOp::Sum:
+      return reduce_with<SumOp<T>>(x, plan, o);
+    case ReduceOp::Mean: {
+      reduce_with<SumOp<T>>(x, plan, o);
+      for (int64_t i = 0; i < out.numel(); ++i) o[i] = static_cast<T>(o[i] / static_cast<T>(count));
+      return;
+    }
+    case ReduceOp::Prod:
+      return reduce_with<ProdOp<T>>(x, plan, o);
+    case ReduceOp::Max:
+      return reduce_with<MaxOp<T>>(x, plan, o);
+    case ReduceOp::Min:
+      return reduce_with<MinOp<T>>(x, plan, o);
+    case ReduceOp::ArgMax:
+      return arg_reduce<true>(x, plan, data_of<int64_t>(out));
+    case ReduceOp::ArgMin:
+      return arg_reduce<false>(x, plan, data_of<int64_t>(out));
+    case ReduceOp::All:
+    case ReduceOp::Any:
+      if constexpr (std::is_same_v<T, uint8_t>) {
+        return op == ReduceOp::All ? reduce_with<AllOp>(x, plan, o)
+                                   : reduce_with<AnyOp>(x, plan, o);
+      }
+      detail::fail("reduce", "all and any expect bool input");
+  }
+}
+
+// x's elements reordered so that the kept dims come first and the reduced dims last,
+// in a new contiguous tensor.
+Tensor kept_then_reduced(const Tensor& x, const std::vector<int64_t>& dims, Backend& backend) {
+  Shape shape, strides;
+  std::vector<bool> reduced(static_cast<size_t>(x.dim()), false);
+  for (int64_t d : dims) reduced[d] = true;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int64_t d = 0; d < x.dim(); ++d) {
+      if (reduced[d] != (pass == 1)) continue;
+      shape.push_back(x.size(d));
+      strides.push_back(x.stride(d));
+    }
+  }
+  Tensor view = make_view(x, shape, std::move(strides), x.storage_offset());
+  Tensor copy = make_tensor(shape, x.dtype(), x.device());
+  backend.copy(view, copy);
+  return copy;
+}
+
+bool is_arg(ReduceOp op) { return op == ReduceOp::ArgMax || op == ReduceOp::ArgMin; }
+
+Scalar empty_result(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::Prod:
+    case ReduceOp::All:
+      return 1;
+    case ReduceOp::Mean:
+      return std::numeric_limits<double>::quiet_NaN();
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+void CpuBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
+                        const Tensor& out) {
+  if (out.numel() == 0) return;
+  if (x.numel() == 0) {
+    fill(out, empty_result(op));
+    return;
+  }
+  std::vector<Segment> kept, reduced;
+  for (const Segment& s : segments_of(x, dims)) (s.reduced ? reduced : kept).push_back(s);
+  if (reduced.empty()) {  // every reduced dim has size 1
+    if (is_arg(op)) return fill(out, 0);
+    return copy(x, out);
+  }
+  // Rows: each output reduces one contiguous run. Columns: the innermost kept dim is
+  // contiguous, so neighbouring outputs are accumulated together.
+  bool rows = reduced.size() == 1 && reduced[0].stride == 1;
+  bool columns = reduced.size() == 1 && !is_arg(op) && !kept.empty() && kept.back().stride == 1;
+  if (!rows && !columns) {
+    Tensor packed = kept_then_reduced(x, dims, *this);
+    std::vector<int64_t> last_dims;
+    for (size_t k = 0; k < dims.size(); ++k) {
+      last_dims.push_back(x.dim() - static_cast<int64_t>(dims.size() - k));
+    }
+    return reduce(op, packed, last_dims, out);
+  }
+  int64_t inner = 0;
+  if (!rows) {
+    inner = kept.back().size;
+    kept.pop_back();
+  }
+  Plan plan{OuterIndex(kept), reduced[0].size, reduced[0].stride, inner};
+  int64_t reduced_count = x.numel() / out.numel();
+  dispatch_numeric(x.dtype(), "reduce", [&](auto tag) {
+    using T = decltype(tag);
+    reduce_typed<T>(op, static_cast<const T*>(x.impl()->data()), plan, reduced_count, out);
+  });
+}
+
+// ---- cumsum ----
+
+namespace {
+
+// Splits a contiguous shape around dim: outer x n x inner.
+struct AroundDim {
+  int64_t outer = 1, n = 1, inner = 1;
+  AroundDim(const Shape& shape, int64_t dim) {
+    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+      (d < dim ? outer : d == dim ? n : inner) *= shape[d];
+    }
+  }
+};
+
+Tensor contiguous_copy(const Tensor& x, Backend& backend) {
+  if (x.is_contiguous()) return x;
+  Tensor copy = make_tensor(x.shape(), x.dtype(), x.device());
+  backend.copy(x, copy);
+  return copy;
+}
+
+// Floats accumulate in double, as PyTorch's CPU cumsum does, so long rows stay accurate.
+template <typename T>
+using CumAcc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+
+template <typename T>
+void cumsum_typed(const T* x, const AroundDim& s, T* out) {
+  using Acc = CumAcc<T>;
+  int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
+  int64_t grain = std::max<int64_t>(1, kReduceGrain / (s.n * std::min(kColumnBlock, s.inner)));
+  parallel_for(0, s.outer * blocks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t o = item / blocks, start = item % blocks * kColumnBlock;
+      int64_t width = std::min(kColumnBlock, s.inner - start);
+      const T* src = x + o * s.n * s.inner + start;
+      T* dst = out + o * s.n * s.inner + start;
+      Acc acc[kColumnBlock] = {};
+      for (int64_t k = 0; k < s.n; ++k) {
+        for (int64_t j = 0; j < width; ++j) {
+          acc[j] += src[k * s.inner + j];
+          dst[k * s.inner + j] = static_cast<T>(acc[j]);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
+  if (x.numel() == 0) return;
+  Tensor src = contiguous_copy(x, *this);
+  AroundDim s(x.shape(), dim);
+  EMBER_CHECK(x.dtype() != kBool, "cumsum", "bool input must be converted to int64 first");
+  dispatch_numeric(x.dtype(), "cumsum", [&](auto tag) {
+    using T = decltype(tag);
+    cumsum_typed<T>(data_of<T>(src), s, data_of<T>(out));
+  });
+}
+
+// ---- softmax ----
+
+namespace {
+
+// Four floats in one GCC/Clang vector (one SSE register; wider vectors would change the
+// ABI of these helpers on the x86-64 baseline). Comparisons give lane masks, so the float32
+// softmax needs no branches and no auto-vectoriser, which refuses conditional float
+// comparisons under the default -ftrapping-math.
+using Float4 = float __attribute__((vector_size(16)));
+using Int4 = int32_t __attribute__((vector_size(16)));
+constexpr int64_t kVectors = kLanes / 4;
+
+inline Float4 splat(float v) { return Float4{} + v; }
+inline Float4 load4(const float* p) {
+  Float4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store4(float* p, Float4 v) { std::memcpy(p, &v, sizeof v); }
+
+// exp for float32: x = k ln2 + r with |r| <= ln2/2, exp(r) by its degree-7 Taylor
+// polynomial (truncation below 0.1 ulp), and 2^k applied as two exact power-of-two
+// factors so that subnormal results come out right. Within 2 ulp of exp; NaN stays NaN,
+// large inputs give inf and 0.
+inline Float4 fast_exp(Float4 x) {
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kLn2Hi = 0.693359375f;  // 9 significant bits: k * kLn2Hi is exact
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  Float4 c = x < -110.0f ? splat(-110.0f) : x;
+  c = x > 89.0f ? splat(89.0f) : c;
+  Float4 safe = x != x ? splat(0.0f) : c;
+  Float4 k = (safe * kLog2e + kRound) - kRound;
+  Float4 r = (c - k * kLn2Hi) - k * kLn2Lo;
+  Float4 p = splat(1.0f / 5040);
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  Int4 ki = __builtin_convertvector(k, Int4);
+  Int4 k1 = ki >> 1, k2 = ki - k1;
+  return p * std::bit_cast<Float4>((k1 + 127) << 23) * std::bit_cast<Float4>((k2 + 127) << 23);
+}
+
+inline Float4 max4(Float4 a, Float4 b) { return (b > a) | (b != b) ? b : a; }
+
+// Calls f(lanes, dst) for each block of kLanes floats of x[0, n), where dst is where the
+// block's results go: y itself, or for a short last block (padded with `pad`) a buffer
+// copied to y afterwards.
+template <typename F>
+void for_blocks(const float* x, int64_t n, float pad, float* y, const F& f) {
+  int64_t full = n / kLanes * kLanes;
+  for (int64_t i = 0; i < full; i += kLanes) {
+    Float4 lanes[kVectors];
+    for (int64_t q = 0; q < kVectors; ++q) lanes[q] = load4(x + i + 4 * q);
+    f(lanes, y ? y + i : nullptr);
+  }
+  if (full == n) return;
+  float block[kLanes], out[kLanes];
+  for (int64_t j = 0; j < kLanes; ++j) block[j] = full + j < n ? x[full + j] : pad;
+  Float4 lanes[kVectors];
+  for (int64_t q = 0; q < kVectors; ++q) lanes[q] = load4(block + 4 * q);
+  f(lanes, out);
+  if (y) std::memcpy(y + full, out, static_cast<size_t>(n - full) * sizeof(float));
+}
+
+template <typename Combine>
+float combine_lanes(Float4* acc, const Combine& combine) {
+  for (int64_t width = kVectors / 2; width > 0; width /= 2) {
+    for (int64_t q = 0; q < width; ++q) acc[q] = combine(acc[q], acc[q + width]);
+  }
+  float lanes[4];
+  store4(lanes, acc[0]);
+  for (int64_t width = 2; width > 0; width /= 2) {
+    for (int64_t j = 0; j < width; ++j) {
+      lanes[j] = combine(splat(lanes[j]), splat(lanes[j + width]))[0];
+    }
+  }
+  return lanes[0];
+}
+
+float row_max(const float* x, int64_t n) {
+  Float4 acc[kVectors];
+  for (Float4& a : acc) a = splat(-std::numeric_limits<float>::infinity());
+  for_blocks(x, n, -std::numeric_limits<float>::infinity(), nullptr, [&](Float4* v, float*) {
+    for (int64_t q = 0; q < kVectors; ++q) acc[q] = max4(acc[q], v[q]);
+  });
+  return combine_lanes(acc, max4);
+}
+
+template <typename T>
+T row_max(const T* x, int64_t n) {
+  return reduce_run<MaxOp<T>>(x, n);
+}
+
+// Writes exp(x - shift) to y and returns the sum of what it wrote; padding is -inf,
+// whose exp adds nothing.
+float exp_and_sum(const float* x, float shift, int64_t n, float* y) {
+  Float4 acc[kVectors] = {};
+  for_blocks(x, n, -std::numeric_limits<float>::infinity(), y, [&](Float4* v, float* dst) {
+    for (int64_t q = 0; q < kVectors; ++q) {
+      Float4 e = fast_exp(v[q] - shift);
+      acc[q] += e;
+      store4(dst + 4 * q, e);
+    }
+  });
+  return combine_lanes(acc, [](Float4 a, Float4 b) { return a + b; });
+}
+
+template <typename T>
+T exp_and_sum(const T* x, T shift, int64_t n, T* y) {
+  T sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += y[i] = std::exp(x[i] - shift);
+  return sum;
+}
+
+inline float exp_of(float x) { return fast_exp(splat(x))[0]; }
+inline double exp_of(double x) { return std::exp(x); }
+
+template <typename T>
+void softmax_row(const T* x, int64_t n, bool log, T* y) {
+  T max = row_max(x, n);
+  T sum = exp_and_sum(x, max, n, y);
+  if (log) {
+    T log_sum = std::log(sum);
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - max) - log_sum;
+  } else {
+    T scale = T(1) / sum;
+    for (int64_t i = 0; i < n; ++i) y[i] *= scale;
+  }
+}
+
+// Softmax over n rows `inner` apart, for `width` neighbouring columns at once.
+template <typename T>
+void softmax_columns(const T* x, int64_t n, int64_t inner, int64_t width, bool log, T* y) {
+  T max[kColumnBlock], sum[kColumnBlock];
+  for (int64_t j = 0; j < width; ++j) max[j] = x[j], sum[j] = 0;
+  for (int64_t k = 1; k < n; ++k) {
+    for (int64_t j = 0; j < width; ++j) max[j] = MaxOp<T>::combine(max[j], x[k * inner + j]);
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    for (int64_t j = 0; j < width; ++j) {
+      T e = exp_of(x[k * inner + j] - max[j]);
+      y[k * inner + j] = e;
+      sum[j] += e;
+    }
+  }
+  for (int64_t j = 0; j < width; ++j) {
+    sum[j] = log ? std::log(sum[j]) : T(1) / sum[j];
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    for (int64_t j = 0; j < width; ++j) {
+      T& v = y[k * inner + j];
+      v = log ? (x[k * inner + j] - max[j]) - sum[j] : v * sum[j];
+    }
+  }
+}
+
+template <typename T>
+void softmax_typed(const T* x, const AroundDim& s, bool log, T* y) {
+  if (s.inner == 1) {
+    parallel_for(0, s.outer, std::max<int64_t>(1, kReduceGrain / 4 / s.n),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t r = b; r < e; ++r) softmax_row(x + r * s.n, s.n, log, y + r * s.n);
+                 });
+    return;
+  }
+  int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
+  int64_t grain = std::max<int64_t>(1, kReduceGrain / 4 / (s.n * std::min(kColumnBlock, s.inner)));
+  parallel_for(0, s.outer * blocks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t o = item / blocks, start = item % blocks * kColumnBlock;
+      int64_t offset = o * s.n * s.inner + start;
+      softmax_columns(x + offset, s.n, s.inner, std::min(kColumnBlock, s.inner - start), log,
+                      y + offset);
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) {
+  if (x.numel() == 0) return;
+  Tensor src = contiguous_copy(x, *this);
+  AroundDim s(x.shape(), dim);
+  EMBER_DISPATCH_FLOATING(x.dtype(), log ? "log_softmax" : "softmax",
+                          [&] { softmax_typed<T>(data_of<T>(src), s, log, data_of<T>(out)); });
+}
+
+}  // namespace ember::cpu
