@@ -3,7 +3,6 @@
 #include "backend/cpu/cpu_backend.h"
 #define PENDING detail::fail("pending", "not written yet")
 namespace ember {
-Tensor matmul(const Tensor&, const Tensor&) { PENDING; }
 Tensor index_select(const Tensor&, int64_t, const Tensor&) { PENDING; }
 Tensor gather(const Tensor&, int64_t, const Tensor&) { PENDING; }
 Tensor scatter_add(const Tensor&, int64_t, const Tensor&, const Tensor&) { PENDING; }
@@ -16,7 +15,6 @@ std::vector<Tensor> chunk(const Tensor&, int64_t, int64_t) { PENDING; }
 Tensor one_hot(const Tensor&, int64_t) { PENDING; }
 Tensor embedding(const Tensor&, const Tensor&) { PENDING; }
 namespace cpu {
-void CpuBackend::matmul(const Tensor&, const Tensor&, const Tensor&) { PENDING; }
 void CpuBackend::index_select(const Tensor&, int64_t, const Tensor&, const Tensor&) { PENDING; }
 void CpuBackend::gather(const Tensor&, int64_t, const Tensor&, const Tensor&) { PENDING; }
 void CpuBackend::scatter_add(const Tensor&, int64_t, const Tensor&, const Tensor&) { PENDING; }
