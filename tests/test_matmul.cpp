@@ -88,9 +88,12 @@ TEST(Matmul, DotIsZeroDim) {
   EXPECT_EQ(d.item<float>(), 32.0f);
 }
 
-TEST(Matmul, LargeEnoughForBlasThreads) {
+TEST(Matmul, LargeEnoughToSplitAcrossThreads) {
   expect_matches_reference(random_tensor({130, 257}, kFloat32, 3),
                            random_tensor({257, 71}, kFloat32, 4), 1e-12);
+  // Wider than tall: threads split the columns.
+  expect_matches_reference(random_tensor({33, 300}, kFloat32, 34),
+                           random_tensor({300, 190}, kFloat32, 35).t().contiguous().t(), 1e-12);
   expect_matches_reference(random_tensor({3, 65, 129}, kFloat64, 5),
                            random_tensor({129, 67}, kFloat64, 6), 1e-26);
 }

@@ -47,6 +47,15 @@ Tensor select_forward(const Tensor& x, int64_t dim, const Tensor& index) {
   return out;
 }
 
+// The gradient of a read through an index: g added into zeros in place, which saves the
+// copy an out-of-place index_add or scatter_add would make of a weight-sized tensor.
+template <typename Primitive>
+Tensor added_into_zeros(const Shape& shape, const Tensor& g, const Primitive& primitive) {
+  Tensor out = zeros(shape, ops::compute_dtype(g.dtype()), g.device());
+  primitive(ops::backend_of(g), out, ops::cast(g, out.dtype()));
+  return ops::cast(out, g.dtype());
+}
+
 // A copy of x in the compute dtype: the in-place scatter primitives write into it.
 Tensor accumulator(const Tensor& x) {
   Tensor out = make_tensor(x.shape(), ops::compute_dtype(x.dtype()), x.device());
@@ -126,7 +135,10 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = select_forward(x.detach(), d, idx);
   if (autograd::needs_grad(x)) {
     autograd::record("index_select", {x}, out, [shape = x.shape(), d, idx](const Tensor& g) {
-      return Grads{index_add(zeros(shape, g.dtype(), g.device()), d, idx, g)};
+      return Grads{
+          added_into_zeros(shape, g, [&](Backend& backend, const Tensor& out, const Tensor& src) {
+            backend.index_add(out, d, idx, src);
+          })};
     });
   }
   return out;
@@ -148,7 +160,10 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   ops::backend_of(x).gather(x.detach(), d, idx, out);
   if (autograd::needs_grad(x)) {
     autograd::record("gather", {x}, out, [shape = x.shape(), d, idx](const Tensor& g) {
-      return Grads{scatter_add(zeros(shape, g.dtype(), g.device()), d, idx, g)};
+      return Grads{
+          added_into_zeros(shape, g, [&](Backend& backend, const Tensor& out, const Tensor& src) {
+            backend.scatter_add(out, d, idx, src);
+          })};
     });
   }
   return out;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <type_traits>
 
 #include "backend/cpu/cpu_backend.h"
@@ -33,6 +34,7 @@ namespace {
 // ten times slower. Unless the user chose a core with OPENBLAS_CORETYPE, re-select by the
 // instruction sets the CPU reports.
 void select_blas_kernels() {
+#if defined(__x86_64__)
   if (!gotoblas_dynamic_init || !gotoblas_dynamic_quit) return;
   if (std::getenv("OPENBLAS_CORETYPE") || std::strcmp(openblas_get_corename(), "Prescott") != 0) {
     return;
@@ -46,15 +48,18 @@ void select_blas_kernels() {
   gotoblas_dynamic_quit();
   gotoblas_dynamic_init();
   unsetenv("OPENBLAS_CORETYPE");
+#endif
 }
 
-// OpenBLAS keeps its own thread pool: give it the count set_num_threads gave OpenMP.
+// Every CPU kernel, this one included, runs on OpenMP's threads, and OpenBLAS runs
+// single-threaded inside them: its own thread pool spins after each call and would steal
+// the cores from the OpenMP kernels that follow.
 void prepare_blas() {
-  static const bool selected = (select_blas_kernels(), true);
-  (void)selected;
-  if (openblas_get_num_threads() != omp_get_max_threads()) {
-    openblas_set_num_threads(omp_get_max_threads());
-  }
+  static std::once_flag once;
+  std::call_once(once, [] {
+    select_blas_kernels();
+    openblas_set_num_threads(1);
+  });
 }
 #else
 void prepare_blas() {}
@@ -89,31 +94,51 @@ CBLAS_TRANSPOSE blas_op(const Layout& l) { return l.transposed ? CblasTrans : Cb
 
 template <typename T>
 void gemm(const Layout& la, const Layout& lb, int64_t m, int64_t n, int64_t k, const T* a,
-          const T* b, T* c) {
+          const T* b, T* c, int64_t ldc) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, blas_op(la), blas_op(lb), i(m), i(n), i(k), 1.0f, a, i(la.ld), b,
-                i(lb.ld), 0.0f, c, i(n));
+                i(lb.ld), 0.0f, c, i(ldc));
   } else {
     cblas_dgemm(CblasRowMajor, blas_op(la), blas_op(lb), i(m), i(n), i(k), 1.0, a, i(la.ld), b,
-                i(lb.ld), 0.0, c, i(n));
+                i(lb.ld), 0.0, c, i(ldc));
   }
 }
 
-// BLAS calls run on the calling thread: OpenBLAS has its own thread pool, and calling it
-// from inside an OpenMP region would oversubscribe the cores.
+// Below this many multiply-adds a product stays on one thread.
+constexpr int64_t kMinParallelFlops = int64_t{1} << 18;
+
+// Threads take whole matrices of the batch, or blocks of rows (columns when the output is
+// wider than tall) of each when the batch is smaller than the thread count.
 template <typename T>
 void blas_matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
+  prepare_blas();
   int64_t batch = out.size(0), m = out.size(1), n = out.size(2), k = a.size(2);
   Layout la = layout_of(a), lb = layout_of(b);
   const T* a_data = data_of<T>(a);
   const T* b_data = data_of<T>(b);
   T* c_data = data_of<T>(out);
-  prepare_blas();
-  for (int64_t i = 0; i < batch; ++i) {
-    gemm<T>(la, lb, m, n, k, a_data + i * a.stride(0), b_data + i * b.stride(0),
-            c_data + i * m * n);
-  }
+  bool by_columns = n > m;
+  int64_t extent = by_columns ? n : m;
+  int64_t parts = std::min<int64_t>(extent, (omp_get_max_threads() + batch - 1) / batch);
+  int64_t part_flops = std::max<int64_t>(1, m * n * k / parts);
+  parallel_for(0, batch * parts, std::max<int64_t>(1, kMinParallelFlops / part_flops),
+               [&](int64_t begin, int64_t end) {
+                 for (int64_t task = begin; task < end; ++task) {
+                   int64_t i = task / parts, part = task % parts;
+                   int64_t first = extent * part / parts, last = extent * (part + 1) / parts;
+                   const T* a_mat = a_data + i * a.stride(0);
+                   const T* b_mat = b_data + i * b.stride(0);
+                   T* c_mat = c_data + i * m * n;
+                   if (by_columns) {
+                     gemm<T>(la, lb, m, last - first, k, a_mat, b_mat + first * b.stride(2),
+                             c_mat + first, n);
+                   } else {
+                     gemm<T>(la, lb, last - first, n, k, a_mat + first * a.stride(1), b_mat,
+                             c_mat + first * n, n);
+                   }
+                 }
+               });
 }
 
 // Integer products wrap around as in PyTorch: unsigned arithmetic keeps that defined.
