@@ -127,7 +127,7 @@ TEST(Module, TrainAndEvalReachSubmodules) {
 TEST(Module, ConversionKeepsHandlesSoOptimizersFollow) {
   Net net;
   Tensor handle = net.fc1->weight;
-  net.fc1->weight.mul(1.0f).sum().backward();
+  (net.fc1->weight * 1.0f).sum().backward();
   net.to(kFloat64);
   EXPECT_EQ(handle.dtype(), kFloat64);
   EXPECT_EQ(net.parameters()[0].dtype(), kFloat64);

@@ -72,21 +72,6 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NllLossOpti
   return reduce_counted(losses, counted, options.reduction);
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target,
-                     const CrossEntropyOptions& options) {
-  check_classification(logits, target, "cross_entropy");
-  double smoothing = options.label_smoothing;
-  EMBER_CHECK(smoothing >= 0 && smoothing <= 1, "cross_entropy",
-              "label_smoothing must be in [0, 1], got ", smoothing);
-  Tensor log_probs = log_softmax(logits, 1);
-  auto [losses, counted] = picked_nll(log_probs, target, options.ignore_index, "cross_entropy");
-  if (smoothing > 0) {
-    Tensor uniform = where(counted, -log_probs.mean({1}), 0.0);
-    losses = losses * (1 - smoothing) + uniform * smoothing;
-  }
-  return reduce_counted(losses, counted, options.reduction);
-}
-
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   check_same_shape(input, target, "mse_loss");
   return reduce(square(input - target), reduction);
@@ -110,27 +95,6 @@ Tensor dropout(const Tensor& x, double p, bool training) {
   if (p == 1) return x * 0.0;
   Tensor keep = bernoulli(x.shape(), 1 - p, x.dtype(), x.device());
   return x * keep * (1 / (1 - p));
-}
-
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
-                  const Tensor& bias, double eps) {
-  auto k = static_cast<int64_t>(normalized_shape.size());
-  EMBER_CHECK(x.defined() && k > 0 && x.dim() >= k, "layer_norm", "input of shape ",
-              x.defined() ? x.shape() : Shape{}, " cannot be normalised over ", normalized_shape);
-  Shape trailing(x.shape().end() - k, x.shape().end());
-  EMBER_CHECK(trailing == normalized_shape, "layer_norm", "input of shape ", x.shape(),
-              " does not end in ", normalized_shape);
-  for (const Tensor& param : {weight, bias}) {
-    EMBER_CHECK(!param.defined() || param.shape() == normalized_shape, "layer_norm",
-                "weight and bias must have shape ", normalized_shape, ", got ", param.shape());
-  }
-  std::vector<int64_t> dims;
-  for (int64_t d = -k; d < 0; ++d) dims.push_back(d);
-  Tensor centered = x - mean(x, dims, true);
-  Tensor out = centered * rsqrt(mean(square(centered), dims, true) + eps);
-  if (weight.defined()) out = out * weight;
-  if (bias.defined()) out = out + bias;
-  return out;
 }
 
 }  // namespace ember::nn::functional

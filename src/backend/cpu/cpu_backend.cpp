@@ -5,10 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(EMBER_USE_OPENBLAS)
-#include <cblas.h>
-#endif
-
 #include "core/check.h"
 #include "ember/ops.h"
 
@@ -59,10 +55,6 @@ Backend& cpu_backend() {
 void set_num_threads(int threads) {
   EMBER_CHECK(threads > 0, "set_num_threads", "expects a positive count, got ", threads);
   omp_set_num_threads(threads);
-#if defined(EMBER_USE_OPENBLAS)
-  // OpenBLAS keeps its own pool; matmul should obey the same count.
-  openblas_set_num_threads(threads);
-#endif
 }
 
 int get_num_threads() { return omp_get_max_threads(); }

@@ -1,0 +1,70 @@
+// Fused layer normalisation: the layer_norm primitive forward, layer_norm_backward for
+// the input's gradient, and plain sums for the weight's and bias's.
+#include "autograd/graph.h"
+#include "ember/nn/functional.h"
+#include "ops/op_utils.h"
+
+namespace ember::nn::functional {
+
+namespace {
+
+constexpr const char* kOp = "layer_norm";
+
+void check_arguments(const Tensor& x, const Shape& normalized, const Tensor& weight,
+                     const Tensor& bias) {
+  ops::check_defined(x, kOp);
+  auto k = static_cast<int64_t>(normalized.size());
+  EMBER_CHECK(k > 0 && x.dim() >= k && Shape(x.shape().end() - k, x.shape().end()) == normalized,
+              kOp, "input of shape ", x.shape(), " does not end in ", normalized);
+  EMBER_CHECK(is_floating_point(x.dtype()), kOp, "expects a floating-point input, got ", x.dtype());
+  for (const Tensor& param : {weight, bias}) {
+    if (!param.defined()) continue;
+    ops::check_same_device(x, param, kOp);
+    EMBER_CHECK(param.shape() == normalized, kOp, "weight and bias must have shape ", normalized,
+                ", got ", param.shape());
+  }
+}
+
+// A [cols] view of weight or bias in dtype, or undefined.
+Tensor flat(const Tensor& param, DType dtype) {
+  return param.defined() ? ops::cast(param, dtype).contiguous().reshape({-1}) : Tensor();
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  check_arguments(x, normalized_shape, weight, bias);
+  DType dtype = ops::compute_dtype(x.dtype());
+  int64_t cols = 1;
+  for (int64_t s : normalized_shape) cols *= s;
+  int64_t rows = cols == 0 ? 0 : x.numel() / cols;
+  Tensor x2 = ops::cast(x, dtype).contiguous().reshape({rows, cols});
+  Tensor w = flat(weight, dtype), b = flat(bias, dtype);
+  Tensor out = make_tensor({rows, cols}, dtype, x.device());
+  Tensor mean = make_tensor({rows}, dtype, x.device());
+  Tensor rstd = make_tensor({rows}, dtype, x.device());
+  if (rows > 0 && cols > 0) ops::backend_of(x).layer_norm(x2, w, b, eps, out, mean, rstd);
+  Tensor result = ops::cast(out.reshape(x.shape()), x.dtype());
+  if (autograd::needs_grad(x, weight, bias)) {
+    autograd::record(
+        kOp, {x, weight, bias}, result,
+        [x2, w, mean, rstd, shape = x.shape(), x_dtype = x.dtype(),
+         weight_defined = weight.defined(), bias_defined = bias.defined(),
+         normalized_shape](const Tensor& g) {
+          Tensor g2 = ops::cast(g, x2.dtype()).contiguous().reshape(x2.shape());
+          Tensor grad_x = make_tensor(x2.shape(), x2.dtype(), x2.device());
+          ops::backend_of(x2).layer_norm_backward(g2, x2, w, mean, rstd, grad_x);
+          Tensor xhat = (x2 - mean.unsqueeze(1)) * rstd.unsqueeze(1);
+          Tensor grad_w = weight_defined
+                              ? (g2 * xhat).sum({0}).reshape(normalized_shape).to(param_dtype)
+                              : Tensor();
+          Tensor grad_b =
+              bias_defined ? g2.sum({0}).reshape(normalized_shape).to(param_dtype) : Tensor();
+          return autograd::Grads{grad_x.reshape(shape).to(x_dtype), grad_w, grad_b};
+        });
+  }
+  return result;
+}
+
+}  // namespace ember::nn::functional
