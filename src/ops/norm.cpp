@@ -30,6 +30,27 @@ Tensor flat(const Tensor& param, DType dtype) {
   return param.defined() ? ops::cast(param, dtype).contiguous().reshape({-1}) : Tensor();
 }
 
+// What the derivative needs: the [rows, cols] input, the flat weight and the statistics.
+struct Saved {
+  Tensor x, weight, mean, rstd;
+  Shape shape, normalized_shape;
+  DType x_dtype, param_dtype;
+  bool has_weight, has_bias;
+};
+
+autograd::Grads gradients(const Saved& s, const Tensor& g) {
+  Tensor g2 = ops::cast(g, s.x.dtype()).contiguous().reshape(s.x.shape());
+  Tensor grad_x = make_tensor(s.x.shape(), s.x.dtype(), s.x.device());
+  ops::backend_of(s.x).layer_norm_backward(g2, s.x, s.weight, s.mean, s.rstd, grad_x);
+  Tensor grad_w, grad_b;
+  if (s.has_weight) {
+    Tensor xhat = (s.x - s.mean.unsqueeze(1)) * s.rstd.unsqueeze(1);
+    grad_w = (g2 * xhat).sum({0}).reshape(s.normalized_shape).to(s.param_dtype);
+  }
+  if (s.has_bias) grad_b = g2.sum({0}).reshape(s.normalized_shape).to(s.param_dtype);
+  return {grad_x.reshape(s.shape).to(s.x_dtype), grad_w, grad_b};
+}
+
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
@@ -47,22 +68,20 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   if (rows > 0 && cols > 0) ops::backend_of(x).layer_norm(x2, w, b, eps, out, mean, rstd);
   Tensor result = ops::cast(out.reshape(x.shape()), x.dtype());
   if (autograd::needs_grad(x, weight, bias)) {
-    autograd::record(
-        kOp, {x, weight, bias}, result,
-        [x2, w, mean, rstd, shape = x.shape(), x_dtype = x.dtype(),
-         weight_defined = weight.defined(), bias_defined = bias.defined(),
-         normalized_shape](const Tensor& g) {
-          Tensor g2 = ops::cast(g, x2.dtype()).contiguous().reshape(x2.shape());
-          Tensor grad_x = make_tensor(x2.shape(), x2.dtype(), x2.device());
-          ops::backend_of(x2).layer_norm_backward(g2, x2, w, mean, rstd, grad_x);
-          Tensor xhat = (x2 - mean.unsqueeze(1)) * rstd.unsqueeze(1);
-          Tensor grad_w = weight_defined
-                              ? (g2 * xhat).sum({0}).reshape(normalized_shape).to(param_dtype)
-                              : Tensor();
-          Tensor grad_b =
-              bias_defined ? g2.sum({0}).reshape(normalized_shape).to(param_dtype) : Tensor();
-          return autograd::Grads{grad_x.reshape(shape).to(x_dtype), grad_w, grad_b};
-        });
+    Saved saved{x2,
+                w,
+                mean,
+                rstd,
+                x.shape(),
+                normalized_shape,
+                x.dtype(),
+                weight.defined() ? weight.dtype()
+                : bias.defined() ? bias.dtype()
+                                 : x.dtype(),
+                weight.defined(),
+                bias.defined()};
+    autograd::record(kOp, {x, weight, bias}, result,
+                     [saved](const Tensor& g) { return gradients(saved, g); });
   }
   return result;
 }
