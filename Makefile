@@ -32,6 +32,7 @@ bench:
 	cmake -S . -B $(BUILD)-bench $(CMAKE_FLAGS) -DEMBER_BUILD_BENCH=ON -DEMBER_BUILD_TESTS=OFF >/dev/null
 	cmake --build $(BUILD)-bench -j $(JOBS)
 	$(PYTHON) bench/compare.py --ember $(BUILD)-bench/bench/ember_bench --svg $(BUILD)-bench/ratios.svg
+	$(PYTHON) bench/compare_train.py --ember $(BUILD)-bench/tools/ember
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-bench
