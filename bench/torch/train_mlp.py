@@ -6,6 +6,7 @@ random batch of Fashion-MNIST's shape; the median of timed steps after a warm-up
 """
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -18,7 +19,10 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="CPU threads (Debian's PyTorch would otherwise use one)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
     torch.manual_seed(0)
     device = torch.device(args.device)
