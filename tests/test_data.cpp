@@ -27,30 +27,21 @@ std::string idx_header(uint8_t type, const std::vector<uint32_t>& dims) {
   return bytes;
 }
 
-class IdxTest : public ::testing::Test {
+class IdxTest : public test::TestDirectory {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ember_data_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& bytes) {
-    std::string file = (dir_ / name).string();
+    std::string file = path(name);
     std::ofstream(file, std::ios::binary) << bytes;
     return file;
   }
   std::string write_gz(const std::string& name, const std::string& bytes) {
-    std::string file = (dir_ / name).string();
+    std::string file = path(name);
     gzFile gz = gzopen(file.c_str(), "wb");
     gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
     gzclose(gz);
     return file;
   }
 
-  fs::path dir_;
 };
 
 TEST_F(IdxTest, ReadsUnsignedBytesPlainAndCompressed) {
