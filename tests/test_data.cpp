@@ -14,7 +14,6 @@
 namespace ember {
 namespace {
 
-namespace fs = std::filesystem;
 using test::expect_error;
 
 const std::string kFashionMnist = "/usr/share/datasets/fashion-mnist";
