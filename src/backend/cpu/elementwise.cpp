@@ -1,0 +1,596 @@
+// CPU elementwise family: unary, binary, binary_scalar, where and clamp.
+//
+// The op and the dtype are dispatched once per call; the loops see only an inlined
+// lambda, so contiguous runs compile to plain vector code. On x86-64 each contiguous
+// loop also exists in an AVX2 build, picked at run time. float32 exp and the functions
+// built on it (tanh, sigmoid, silu, gelu, erf) use a polynomial exp that vectorises,
+// because std::exp does not.
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/loops.h"
+
+namespace ember::cpu {
+
+namespace {
+
+// ---- contiguous loops, with an AVX2 build on x86-64 ----
+
+#if defined(__x86_64__)
+#define EMBER_AVX2 __attribute__((target("avx2,fma")))
+bool has_avx2() {
+  static const bool supported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return supported;
+}
+#endif
+
+#define EMBER_MAP1_BODY \
+  for (int64_t i = 0; i < n; ++i) dst[i] = f(src[i]);
+#define EMBER_MAP2_BODY \
+  for (int64_t i = 0; i < n; ++i) dst[i] = f(a[i], b[i]);
+
+template <typename Out, typename In, typename F>
+void map1_default(Out* __restrict dst, const In* __restrict src, int64_t n, const F& f) {
+  EMBER_MAP1_BODY
+}
+template <typename Out, typename T, typename F>
+void map2_default(Out* __restrict dst, const T* __restrict a, const T* __restrict b, int64_t n,
+                  const F& f) {
+  EMBER_MAP2_BODY
+}
+
+#if defined(__x86_64__)
+template <typename Out, typename In, typename F>
+EMBER_AVX2 void map1_avx2(Out* __restrict dst, const In* __restrict src, int64_t n, const F& f) {
+  EMBER_MAP1_BODY
+}
+template <typename Out, typename T, typename F>
+EMBER_AVX2 void map2_avx2(Out* __restrict dst, const T* __restrict a, const T* __restrict b,
+                          int64_t n, const F& f) {
+  EMBER_MAP2_BODY
+}
+#endif
+
+// dst[i] = f(src[i]) over n contiguous elements.
+template <typename Out, typename In, typename F>
+void map1(Out* dst, const In* src, int64_t n, const F& f) {
+#if defined(__x86_64__)
+  if (has_avx2()) return map1_avx2(dst, src, n, f);
+#endif
+  map1_default(dst, src, n, f);
+}
+
+// dst[i] = f(a[i], b[i]) over n contiguous elements.
+template <typename Out, typename T, typename F>
+void map2(Out* dst, const T* a, const T* b, int64_t n, const F& f) {
+#if defined(__x86_64__)
+  if (has_avx2()) return map2_avx2(dst, a, b, n, f);
+#endif
+  map2_default(dst, a, b, n, f);
+}
+
+template <typename T>
+T& at(char* base, int64_t stride, int64_t i) {
+  return *reinterpret_cast<T*>(base + i * stride);
+}
+
+// out = f(x) elementwise; out is contiguous, x any view of out's shape.
+template <typename Out, typename In, typename F>
+void unary_kernel(const Tensor& x, const Tensor& out, const F& f) {
+  if (x.is_contiguous() && out.is_contiguous()) {
+    const In* src = data_of<In>(x);
+    Out* dst = data_of<Out>(out);
+    parallel_for(0, out.numel(), kElementwiseGrain,
+                 [&](int64_t b, int64_t e) { map1(dst + b, src + b, e - b, f); });
+    return;
+  }
+  StridedLoop<2> loop(out.shape(), {&out, &x});
+  loop.run(kElementwiseGrain,
+           [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+             if (s[0] == sizeof(Out) && s[1] == sizeof(In)) {
+               map1(reinterpret_cast<Out*>(p[0]), reinterpret_cast<const In*>(p[1]), n, f);
+               return;
+             }
+             for (int64_t i = 0; i < n; ++i) at<Out>(p[0], s[0], i) = f(at<In>(p[1], s[1], i));
+           });
+}
+
+// out = f(a, b) elementwise; a broadcast operand (stride 0) keeps the vector loop.
+template <typename Out, typename T, typename F>
+void binary_kernel(const Tensor& a, const Tensor& b, const Tensor& out, const F& f) {
+  if (a.is_contiguous() && b.is_contiguous() && out.is_contiguous()) {
+    const T* pa = data_of<T>(a);
+    const T* pb = data_of<T>(b);
+    Out* dst = data_of<Out>(out);
+    parallel_for(0, out.numel(), kElementwiseGrain,
+                 [&](int64_t s, int64_t e) { map2(dst + s, pa + s, pb + s, e - s, f); });
+    return;
+  }
+  StridedLoop<3> loop(out.shape(), {&out, &a, &b});
+  loop.run(kElementwiseGrain,
+           [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+             auto* dst = reinterpret_cast<Out*>(p[0]);
+             const auto* pa = reinterpret_cast<const T*>(p[1]);
+             const auto* pb = reinterpret_cast<const T*>(p[2]);
+             constexpr int64_t unit = sizeof(T);
+             if (s[0] == sizeof(Out) && s[1] == unit && s[2] == unit) {
+               map2(dst, pa, pb, n, f);
+             } else if (s[0] == sizeof(Out) && s[1] == unit && s[2] == 0) {
+               T vb = *pb;
+               map1(dst, pa, n, [&](T va) { return f(va, vb); });
+             } else if (s[0] == sizeof(Out) && s[1] == 0 && s[2] == unit) {
+               T va = *pa;
+               map1(dst, pb, n, [&](T vb) { return f(va, vb); });
+             } else {
+               for (int64_t i = 0; i < n; ++i) {
+                 at<Out>(p[0], s[0], i) = f(at<T>(p[1], s[1], i), at<T>(p[2], s[2], i));
+               }
+             }
+           });
+}
+
+template <typename T>
+T scalar_as(Scalar value) {
+  return value.is_floating_point() ? convert<T>(value.to_double()) : convert<T>(value.to_int());
+}
+
+template <typename T>
+constexpr bool is_int_v = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+
+// ---- float32 functions that vectorise ----
+
+// exp by range reduction x = n ln2 + r (Cody-Waite split of ln2) and Cephes' polynomial
+// for e^r on [-ln2/2, ln2/2]; about 1 ulp. 2^n is applied in two halves so that results
+// in the subnormal range are still right.
+inline float exp_f32(float x) {
+  constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  // A NaN-preserving clamp, spelt so that GCC keeps it branch-free: a nested ?: was
+  // jump-threaded into branches, which stopped the loop from vectorising.
+  float xc = x < -104.0f ? -104.0f : x;
+  xc = xc > 89.0f ? 89.0f : xc;
+  xc = x != x ? x : xc;
+  float t = xc * kLog2e + kRound;
+  float n = t - kRound;
+  int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kRound);
+  float r = xc - n * kLn2Hi - n * kLn2Lo;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t half = ni >> 1;
+  float scale1 = std::bit_cast<float>((half + 127) << 23);
+  float scale2 = std::bit_cast<float>((ni - half + 127) << 23);
+  return p * scale1 * scale2;
+}
+
+// Cephes' odd polynomial near zero, where 1 - 2/(e^2x + 1) would cancel.
+inline float tanh_f32(float x) {
+  float ax = x < 0 ? -x : x;
+  float s = x * x;
+  float small = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s - 5.37397155531e-2f) * s +
+                  1.33314422036e-1f) *
+                     s -
+                 3.33332819422e-1f) *
+                    s * x +
+                x;
+  float large = 1.0f - 2.0f / (exp_f32(2.0f * ax) + 1.0f);
+  large = x < 0 ? -large : large;
+  return ax < 0.625f ? small : large;
+}
+
+inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
+
+// erfc for z >= 0 (Numerical Recipes' Chebyshev fit): relative error below 1.2e-7. The
+// exponent -z^2 is split as -zh^2 + (zh - z)(zh + z) with zh z's top 12 bits, so that
+// the rounding of z^2 (large in the tail) does not reach the result.
+inline float erfc_positive_f32(float z) {
+  float t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  float zh = std::bit_cast<float>(std::bit_cast<uint32_t>(z) & 0xfffff000u);
+  return t * exp_f32(-zh * zh) * exp_f32((zh - z) * (zh + z) + p);
+}
+
+// Taylor series below 0.5 (where 1 - erfc would lose digits), erfc above.
+inline float erf_f32(float x) {
+  float s = x * x;
+  float series = 1.0f / 75600.0f;
+  series = -series * s + 1.0f / 9360.0f;
+  series = series * s - 1.0f / 1320.0f;
+  series = series * s + 1.0f / 216.0f;
+  series = series * s - 1.0f / 42.0f;
+  series = series * s + 1.0f / 10.0f;
+  series = series * s - 1.0f / 3.0f;
+  series = (series * s + 1.0f) * x * 1.12837916709551257f;
+  float ax = x < 0 ? -x : x;
+  float tail = 1.0f - erfc_positive_f32(ax);
+  tail = x < 0 ? -tail : tail;
+  return ax < 0.5f ? series : tail;
+}
+
+// x * Phi(x) with Phi from erfc on the side where 1 + erf(x) would cancel.
+inline float gelu_erf_f32(float x) {
+  float u = x * 0.70710678118654752f;
+  float e = erfc_positive_f32(u < 0 ? -u : u);
+  float phi = u < 0 ? 0.5f * e : 1.0f - 0.5f * e;
+  return x * phi;
+}
+
+// ---- the unary functions, by op and type ----
+
+constexpr double kSqrt2OverPi = 0.79788456080286535588;
+constexpr double kGeluTanhCoeff = 0.044715;
+
+template <typename T>
+T sign_of(T x) {
+  return static_cast<T>((T(0) < x) - (x < T(0)));
+}
+
+template <typename T>
+T neg_of(T x) {
+  if constexpr (is_int_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(U(0) - static_cast<U>(x));
+  } else {
+    return -x;
+  }
+}
+
+template <typename T>
+T abs_of(T x) {
+  if constexpr (std::is_unsigned_v<T>) {
+    return x;
+  } else {
+    return x < T(0) ? neg_of(x) : x;
+  }
+}
+
+// The element function of a floating-point unary op.
+template <UnaryOp kOp, typename T>
+T floating_unary(T x) {
+  constexpr bool f32 = std::is_same_v<T, float>;
+  if constexpr (kOp == UnaryOp::Exp) {
+    if constexpr (f32) return exp_f32(x);
+    return std::exp(x);
+  } else if constexpr (kOp == UnaryOp::Log) {
+    return std::log(x);
+  } else if constexpr (kOp == UnaryOp::Log1p) {
+    return std::log1p(x);
+  } else if constexpr (kOp == UnaryOp::Expm1) {
+    return std::expm1(x);
+  } else if constexpr (kOp == UnaryOp::Sqrt) {
+    return std::sqrt(x);
+  } else if constexpr (kOp == UnaryOp::Rsqrt) {
+    return T(1) / std::sqrt(x);
+  } else if constexpr (kOp == UnaryOp::Sin) {
+    return std::sin(x);
+  } else if constexpr (kOp == UnaryOp::Cos) {
+    return std::cos(x);
+  } else if constexpr (kOp == UnaryOp::Tanh) {
+    if constexpr (f32) return tanh_f32(x);
+    return std::tanh(x);
+  } else if constexpr (kOp == UnaryOp::Sigmoid) {
+    if constexpr (f32) return sigmoid_f32(x);
+    return T(1) / (T(1) + std::exp(-x));
+  } else if constexpr (kOp == UnaryOp::GeluErf) {
+    if constexpr (f32) return gelu_erf_f32(x);
+    return T(0.5) * x * std::erfc(-x * T(0.70710678118654752));
+  } else if constexpr (kOp == UnaryOp::GeluTanh) {
+    T inner = T(kSqrt2OverPi) * (x + T(kGeluTanhCoeff) * x * x * x);
+    if constexpr (f32) return 0.5f * x * (1.0f + tanh_f32(inner));
+    return T(0.5) * x * (T(1) + std::tanh(inner));
+  } else if constexpr (kOp == UnaryOp::Silu) {
+    if constexpr (f32) return x * sigmoid_f32(x);
+    return x / (T(1) + std::exp(-x));
+  } else if constexpr (kOp == UnaryOp::Softplus) {
+    return x > T(20) ? x : std::log1p(std::exp(x));
+  } else if constexpr (kOp == UnaryOp::Erf) {
+    if constexpr (f32) return erf_f32(x);
+    return std::erf(x);
+  } else if constexpr (kOp == UnaryOp::Floor) {
+    return std::floor(x);
+  } else if constexpr (kOp == UnaryOp::Ceil) {
+    return std::ceil(x);
+  } else if constexpr (kOp == UnaryOp::Round) {
+    return std::nearbyint(x);  // the default rounding mode sends halves to even
+  } else if constexpr (kOp == UnaryOp::Reciprocal) {
+    return T(1) / x;
+  }
+}
+
+template <UnaryOp kOp>
+void floating_unary_kernel(const Tensor& x, const Tensor& out) {
+  EMBER_DISPATCH_FLOATING(x.dtype(), unary_op_name(kOp), [&] {
+    unary_kernel<T, T>(x, out, [](T v) { return floating_unary<kOp, T>(v); });
+  });
+}
+
+// Neg, Abs, Sign and Relu: every numeric dtype keeps its type.
+template <typename F>
+void numeric_unary_kernel(UnaryOp op, const Tensor& x, const Tensor& out, const F& f) {
+  EMBER_DISPATCH_COMPUTE(x.dtype(), unary_op_name(op),
+                         [&] { unary_kernel<T, T>(x, out, [&](T v) { return f(v); }); });
+}
+
+template <typename F>
+void predicate_kernel(UnaryOp op, const Tensor& x, const Tensor& out, const F& f) {
+  EMBER_DISPATCH_COMPUTE(x.dtype(), unary_op_name(op),
+                         [&] { unary_kernel<bool, T>(x, out, [&](T v) { return f(v); }); });
+}
+
+// ---- the binary functions ----
+
+template <typename T>
+T wrapping_add(T a, T b) {
+  if constexpr (is_int_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+  } else {
+    return static_cast<T>(a + b);
+  }
+}
+
+template <typename T>
+T wrapping_sub(T a, T b) {
+  if constexpr (is_int_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+  } else {
+    return static_cast<T>(a - b);
+  }
+}
+
+template <typename T>
+T wrapping_mul(T a, T b) {
+  if constexpr (is_int_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return a && b;
+  } else {
+    return a * b;
+  }
+}
+
+// Integer powers by squaring; negative exponents give 0 except for bases 1 and -1.
+template <typename T>
+T int_pow(T base, T exponent) {
+  if constexpr (std::is_signed_v<T>) {
+    if (exponent < 0) {
+      if (base == 1) return 1;
+      if (base == -1) return (exponent & 1) ? T(-1) : T(1);
+      return 0;
+    }
+  }
+  T result = 1;
+  while (exponent) {
+    if (exponent & 1) result = wrapping_mul(result, base);
+    base = wrapping_mul(base, base);
+    exponent = static_cast<T>(exponent >> 1);
+  }
+  return result;
+}
+
+// Python's %: the result takes the divisor's sign.
+template <typename T>
+T python_remainder(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    T r = std::fmod(a, b);
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+  } else if constexpr (std::is_unsigned_v<T>) {
+    return a % b;
+  } else {
+    if (b == -1) return 0;  // INT_MIN % -1 would trap
+    T r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? static_cast<T>(r + b) : r;
+  }
+}
+
+// Integer remainder by zero raises after the loop, as PyTorch's ZeroDivisionError.
+struct ZeroDivisorFlag {
+  std::atomic<bool> seen{false};
+  void raise_if_seen() const {
+    EMBER_CHECK(!seen.load(std::memory_order_relaxed), "remainder", "integer division by zero");
+  }
+};
+
+// Calls body(f) with f the element function of an arithmetic op on T.
+template <typename T, typename Body>
+void with_arithmetic(BinaryOp op, ZeroDivisorFlag& zero, const Body& body) {
+  switch (op) {
+    case BinaryOp::Add:
+      return body([](T a, T b) { return wrapping_add(a, b); });
+    case BinaryOp::Sub:
+      return body([](T a, T b) { return wrapping_sub(a, b); });
+    case BinaryOp::Mul:
+      return body([](T a, T b) { return wrapping_mul(a, b); });
+    case BinaryOp::Maximum:
+      return body([](T a, T b) { return (a != a || a > b) ? a : b; });  // NaN wins
+    case BinaryOp::Minimum:
+      return body([](T a, T b) { return (a != a || a < b) ? a : b; });
+    case BinaryOp::Div:
+      if constexpr (std::is_floating_point_v<T>) return body([](T a, T b) { return a / b; });
+      break;
+    case BinaryOp::Pow:
+      if constexpr (std::is_floating_point_v<T>) {
+        return body([](T a, T b) { return std::pow(a, b); });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        return body([](T a, T b) { return int_pow(a, b); });
+      }
+      break;
+    case BinaryOp::Remainder:
+      if constexpr (std::is_floating_point_v<T>) {
+        return body([](T a, T b) { return python_remainder(a, b); });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        return body([&zero](T a, T b) {
+          if (b == 0) [[unlikely]] {
+            zero.seen.store(true, std::memory_order_relaxed);
+            return T(0);
+          }
+          return python_remainder(a, b);
+        });
+      }
+      break;
+    default:
+      break;
+  }
+  detail::fail(binary_op_name(op), "dtype ", dtype_of<T>::value, " is not supported");
+}
+
+template <typename T, typename Body>
+void with_predicate(BinaryOp op, const Body& body) {
+  switch (op) {
+    case BinaryOp::Eq:
+      return body([](T a, T b) { return a == b; });
+    case BinaryOp::Ne:
+      return body([](T a, T b) { return a != b; });
+    case BinaryOp::Lt:
+      return body([](T a, T b) { return a < b; });
+    case BinaryOp::Le:
+      return body([](T a, T b) { return a <= b; });
+    case BinaryOp::Gt:
+      return body([](T a, T b) { return a > b; });
+    case BinaryOp::Ge:
+      return body([](T a, T b) { return a >= b; });
+    case BinaryOp::LogicalAnd:
+      return body([](T a, T b) { return a != T(0) && b != T(0); });
+    case BinaryOp::LogicalOr:
+      return body([](T a, T b) { return a != T(0) || b != T(0); });
+    default:
+      detail::fail(binary_op_name(op), "is not a comparison");
+  }
+}
+
+// Calls run(f) with T bound and f the element function of op (writing T or bool).
+template <typename Run>
+void dispatch_binary(BinaryOp op, DType dtype, const Run& run) {
+  EMBER_DISPATCH_COMPUTE(dtype, binary_op_name(op), [&] {
+    if (writes_bool(op)) {
+      with_predicate<T>(op, [&](const auto& f) { run.template operator()<T, bool>(f); });
+    } else {
+      ZeroDivisorFlag zero;
+      with_arithmetic<T>(op, zero, [&](const auto& f) { run.template operator()<T, T>(f); });
+      zero.raise_if_seen();
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out) {
+  switch (op) {
+#define EMBER_FLOATING_CASE(name) \
+  case UnaryOp::name:             \
+    return floating_unary_kernel<UnaryOp::name>(x, out);
+    EMBER_FLOATING_CASE(Exp)
+    EMBER_FLOATING_CASE(Log)
+    EMBER_FLOATING_CASE(Log1p)
+    EMBER_FLOATING_CASE(Expm1)
+    EMBER_FLOATING_CASE(Sqrt)
+    EMBER_FLOATING_CASE(Rsqrt)
+    EMBER_FLOATING_CASE(Sin)
+    EMBER_FLOATING_CASE(Cos)
+    EMBER_FLOATING_CASE(Tanh)
+    EMBER_FLOATING_CASE(Sigmoid)
+    EMBER_FLOATING_CASE(GeluErf)
+    EMBER_FLOATING_CASE(GeluTanh)
+    EMBER_FLOATING_CASE(Silu)
+    EMBER_FLOATING_CASE(Softplus)
+    EMBER_FLOATING_CASE(Erf)
+    EMBER_FLOATING_CASE(Floor)
+    EMBER_FLOATING_CASE(Ceil)
+    EMBER_FLOATING_CASE(Round)
+    EMBER_FLOATING_CASE(Reciprocal)
+#undef EMBER_FLOATING_CASE
+    case UnaryOp::Neg:
+      return numeric_unary_kernel(op, x, out, [](auto v) { return neg_of(v); });
+    case UnaryOp::Abs:
+      return numeric_unary_kernel(op, x, out, [](auto v) { return abs_of(v); });
+    case UnaryOp::Sign:
+      return numeric_unary_kernel(op, x, out, [](auto v) { return sign_of(v); });
+    case UnaryOp::Relu:
+      return numeric_unary_kernel(op, x, out,
+                                  [](auto v) { return v < decltype(v)(0) ? decltype(v)(0) : v; });
+    case UnaryOp::LogicalNot:
+      return predicate_kernel(op, x, out, [](auto v) { return v == decltype(v)(0); });
+    case UnaryOp::IsNan:
+      return predicate_kernel(op, x, out, [](auto v) { return v != v; });
+    case UnaryOp::IsInf:
+      return predicate_kernel(op, x, out, [](auto v) {
+        if constexpr (std::is_floating_point_v<decltype(v)>) return std::abs(v) == INFINITY;
+        return false;
+      });
+  }
+}
+
+void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  dispatch_binary(op, a.dtype(), [&]<typename T, typename Out>(const auto& f) {
+    binary_kernel<Out, T>(a, b, out, f);
+  });
+}
+
+void CpuBackend::binary_scalar(BinaryOp op, const Tensor& a, Scalar b, bool scalar_first,
+                               const Tensor& out) {
+  dispatch_binary(op, a.dtype(), [&]<typename T, typename Out>(const auto& f) {
+    T s = scalar_as<T>(b);
+    if (scalar_first) {
+      unary_kernel<Out, T>(a, out, [&](T v) { return f(s, v); });
+    } else {
+      unary_kernel<Out, T>(a, out, [&](T v) { return f(v, s); });
+    }
+  });
+}
+
+void CpuBackend::where(const Tensor& condition, const Tensor& a, const Tensor& b,
+                       const Tensor& out) {
+  StridedLoop<4> loop(out.shape(), {&out, &condition, &a, &b});
+  EMBER_DISPATCH_COMPUTE(out.dtype(), "where", [&] {
+    loop.run(kElementwiseGrain,
+             [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+               if (s[0] == sizeof(T) && s[1] == 1 && s[2] == sizeof(T) && s[3] == sizeof(T)) {
+                 auto* dst = reinterpret_cast<T*>(p[0]);
+                 const auto* c = reinterpret_cast<const bool*>(p[1]);
+                 const auto* pa = reinterpret_cast<const T*>(p[2]);
+                 const auto* pb = reinterpret_cast<const T*>(p[3]);
+                 for (int64_t i = 0; i < n; ++i) dst[i] = c[i] ? pa[i] : pb[i];
+                 return;
+               }
+               for (int64_t i = 0; i < n; ++i) {
+                 at<T>(p[0], s[0], i) =
+                     at<bool>(p[1], s[1], i) ? at<T>(p[2], s[2], i) : at<T>(p[3], s[3], i);
+               }
+             });
+  });
+}
+
+void CpuBackend::clamp(const Tensor& x, Scalar min, Scalar max, const Tensor& out) {
+  EMBER_DISPATCH_COMPUTE(x.dtype(), "clamp", [&] {
+    T lo = scalar_as<T>(min), hi = scalar_as<T>(max);
+    // Comparisons with NaN are false, so NaN passes through both.
+    unary_kernel<T, T>(x, out, [lo, hi](T v) {
+      T low = v < lo ? lo : v;
+      return low > hi ? hi : low;
+    });
+  });
+}
+
+}  // namespace ember::cpu
