@@ -13,6 +13,13 @@ namespace ember::detail {
 inline void append(std::ostringstream& out, const Shape& shape) { out << shape_string(shape); }
 inline void append(std::ostringstream& out, DType dtype) { out << dtype_name(dtype); }
 inline void append(std::ostringstream& out, const Device& device) { out << device.str(); }
+inline void append(std::ostringstream& out, Scalar value) {
+  if (value.is_floating_point()) {
+    out << value.to_double();
+  } else {
+    out << value.to_int();
+  }
+}
 template <typename T>
 void append(std::ostringstream& out, const T& value) {
   out << value;

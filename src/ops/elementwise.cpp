@@ -21,20 +21,6 @@ void check_pair(const Tensor& a, const Tensor& b, const char* op) {
   ops::check_same_device(a, b, op);
 }
 
-Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
-  if (a == b) return a;
-  size_t ndim = std::max(a.size(), b.size());
-  Shape out(ndim);
-  for (size_t i = 0; i < ndim; ++i) {
-    int64_t sa = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
-    int64_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
-    EMBER_CHECK(sa == sb || sa == 1 || sb == 1, op, "shapes ", a, " and ", b,
-                " cannot be broadcast together");
-    out[i] = sa == 1 ? sb : sa;
-  }
-  return out;
-}
-
 DType floating_or_float32(DType dtype) { return is_floating_point(dtype) ? dtype : kFloat32; }
 
 // The unary primitive computed in dtype's compute type; arithmetic results come back in dtype.
@@ -48,7 +34,7 @@ Tensor unary_forward(UnaryOp op, const Tensor& x, DType dtype) {
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
   const char* name = binary_op_name(op);
   check_pair(a, b, name);
-  Shape shape = broadcast_shape(a.shape(), b.shape(), name);
+  Shape shape = ops::broadcast_shapes(a.shape(), b.shape(), name);
   DType compute = ops::compute_dtype(dtype);
   Tensor ea = ops::expand_view(ops::cast(a, compute), shape);
   Tensor eb = ops::expand_view(ops::cast(b, compute), shape);
@@ -506,8 +492,8 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   ops::check_same_device(condition, a, "where");
   EMBER_CHECK(condition.dtype() == kBool, "where", "condition must be bool, got ",
               condition.dtype());
-  Shape shape =
-      broadcast_shape(condition.shape(), broadcast_shape(a.shape(), b.shape(), "where"), "where");
+  Shape shape = ops::broadcast_shapes(
+      condition.shape(), ops::broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   DType dtype = ops::result_type(a, b), compute = ops::compute_dtype(dtype);
   Tensor out = make_tensor(shape, compute, a.device());
   ops::backend_of(a).where(ops::expand_view(condition, shape),
@@ -563,7 +549,7 @@ Tensor clamp_max(const Tensor& x, Scalar max) { return clamp(x, std::nullopt, ma
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   check_pair(x, mask, "masked_fill");
   EMBER_CHECK(mask.dtype() == kBool, "masked_fill", "mask must be bool, got ", mask.dtype());
-  Shape shape = broadcast_shape(x.shape(), mask.shape(), "masked_fill");
+  Shape shape = ops::broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   DType compute = ops::compute_dtype(x.dtype());
   Tensor out = make_tensor(shape, compute, x.device());
   ops::backend_of(x).where(ops::expand_view(mask, shape),
@@ -583,7 +569,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
   check_pair(a, b, "allclose");
-  broadcast_shape(a.shape(), b.shape(), "allclose");
+  ops::broadcast_shapes(a.shape(), b.shape(), "allclose");
   NoGradGuard no_grad;
   DType dtype = floating_or_float32(ops::result_type(a, b));
   Tensor x = a.to(dtype), y = b.to(dtype);

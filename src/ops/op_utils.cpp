@@ -17,10 +17,13 @@ std::vector<int64_t> normalize_dims(const Dims& dims, int64_t ndim, const char* 
     for (int64_t d = 0; d < ndim; ++d) result.push_back(d);
     return result;
   }
-  for (int64_t d : dims.vec()) result.push_back(normalize_dim(d, ndim, op));
+  for (int64_t dim : dims.vec()) {
+    int64_t d = normalize_dim(dim, ndim, op);
+    EMBER_CHECK(std::find(result.begin(), result.end(), d) == result.end(), op, "dimension ", dim,
+                " appears more than once in dims ", shape_string(dims.vec()));
+    result.push_back(d);
+  }
   std::sort(result.begin(), result.end());
-  EMBER_CHECK(std::adjacent_find(result.begin(), result.end()) == result.end(), op,
-              "a dimension appears twice in the list of dims");
   if (ndim == 0) result.clear();
   return result;
 }
@@ -80,6 +83,7 @@ void check_inplace_allowed(const Tensor& x, const char* op) {
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  if (a == b) return a;
   size_t ndim = std::max(a.size(), b.size());
   Shape out(ndim);
   for (size_t i = 0; i < ndim; ++i) {

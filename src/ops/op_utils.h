@@ -12,7 +12,7 @@ namespace ember::ops {
 
 // A dim in [-ndim, ndim) as an index in [0, ndim).
 int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op);
-// Sorted, unique, normalised dims; an empty list means every dim.
+// Sorted, normalised dims; an empty list means every dim; a repeated dim is an error.
 std::vector<int64_t> normalize_dims(const Dims& dims, int64_t ndim, const char* op);
 
 // Kernels compute float16 and bfloat16 in float32.

@@ -12,24 +12,6 @@ using autograd::Grads;
 
 namespace {
 
-// Sorted, normalised dims (every dim when none are given); a repeated dim is an error.
-std::vector<int64_t> reduce_dims(const Dims& dims, int64_t ndim, const char* op) {
-  std::vector<int64_t> result;
-  if (dims.empty()) {
-    for (int64_t d = 0; d < ndim; ++d) result.push_back(d);
-    return result;
-  }
-  for (int64_t dim : dims.vec()) {
-    int64_t d = ops::normalize_dim(dim, ndim, op);
-    EMBER_CHECK(std::find(result.begin(), result.end(), d) == result.end(), op, "dimension ", dim,
-                " appears more than once in dims ", shape_string(dims.vec()));
-    result.push_back(d);
-  }
-  std::sort(result.begin(), result.end());
-  if (ndim == 0) result.clear();
-  return result;
-}
-
 Shape keep_shape(const Shape& shape, const std::vector<int64_t>& dims) {
   Shape keep = shape;
   for (int64_t d : dims) keep[d] = 1;
@@ -109,7 +91,7 @@ Tensor prod_grad(const Tensor& g, const Tensor& x, const Tensor& out,
 
 Tensor extreme(ReduceOp op, const char* name, const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, name);
-  std::vector<int64_t> d = reduce_dims(dims, x.dim(), name);
+  std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), name);
   check_not_empty(x, d, name);
   Tensor out = reduce_values(op, x, d, keepdim, x.dtype());
   if (autograd::needs_grad(x)) {
@@ -143,7 +125,7 @@ Tensor arg_extreme(ReduceOp op, const char* name, const Tensor& x, std::optional
 Tensor logical_reduce(ReduceOp op, const char* name, const Tensor& x, const Dims& dims,
                       bool keepdim) {
   ops::check_defined(x, name);
-  std::vector<int64_t> d = reduce_dims(dims, x.dim(), name);
+  std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), name);
   return reduce_primitive(op, ops::cast(x, kBool), d, keepdim, kBool);
 }
 
@@ -151,7 +133,7 @@ Tensor variance(const Tensor& x, const Dims& dims, int64_t correction, bool keep
                 const char* name) {
   ops::check_defined(x, name);
   check_floating(x, name);
-  std::vector<int64_t> d = reduce_dims(dims, x.dim(), name);
+  std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), name);
   Tensor xc = x.to(ops::compute_dtype(x.dtype()));
   Tensor centered = xc - mean(xc, d, true);
   double divisor = static_cast<double>(std::max<int64_t>(0, reduced_count(x, d) - correction));
@@ -192,7 +174,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, "sum");
-  std::vector<int64_t> d = reduce_dims(dims, x.dim(), "sum");
+  std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "sum");
   Tensor out =
       reduce_values(ReduceOp::Sum, x, d, keepdim, x.is_floating_point() ? x.dtype() : kInt64);
   if (autograd::needs_grad(x)) {
@@ -208,7 +190,7 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, "mean");
   EMBER_CHECK(x.is_floating_point(), "mean", "expects a floating-point tensor, got ", x.dtype(),
               "; convert it first, e.g. x.to(kFloat32)");
-  std::vector<int64_t> d = reduce_dims(dims, x.dim(), "mean");
+  std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "mean");
   Tensor out = reduce_values(ReduceOp::Mean, x, d, keepdim, x.dtype());
   if (autograd::needs_grad(x)) {
     autograd::record("mean", {x}, out,
@@ -222,7 +204,7 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, "prod");
-  std::vector<int64_t> d = reduce_dims(dims, x.dim(), "prod");
+  std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "prod");
   Tensor out =
       reduce_values(ReduceOp::Prod, x, d, keepdim, x.is_floating_point() ? x.dtype() : kInt64);
   if (autograd::needs_grad(x)) {
@@ -253,7 +235,7 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
 
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, "logsumexp");
-  std::vector<int64_t> d = reduce_dims(dims, x.dim(), "logsumexp");
+  std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "logsumexp");
   DType dtype = x.is_floating_point() ? x.dtype() : kFloat32;
   Tensor input = ops::cast(x.detach(), ops::compute_dtype(dtype));
   Shape keep = keep_shape(x.shape(), d);
