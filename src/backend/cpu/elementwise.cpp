@@ -13,68 +13,12 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/simd.h"
+#include "backend/cpu/vec_math.h"
 
 namespace ember::cpu {
 
 namespace {
-
-// ---- contiguous loops, with an AVX2 build on x86-64 ----
-
-#if defined(__x86_64__)
-#define EMBER_AVX2 __attribute__((target("avx2,fma")))
-bool has_avx2() {
-  static const bool supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return supported;
-}
-#endif
-
-#define EMBER_MAP1_BODY \
-  for (int64_t i = 0; i < n; ++i) dst[i] = f(src[i]);
-#define EMBER_MAP2_BODY \
-  for (int64_t i = 0; i < n; ++i) dst[i] = f(a[i], b[i]);
-
-template <typename Out, typename In, typename F>
-void map1_default(Out* __restrict dst, const In* __restrict src, int64_t n, const F& f) {
-  EMBER_MAP1_BODY
-}
-template <typename Out, typename T, typename F>
-void map2_default(Out* __restrict dst, const T* __restrict a, const T* __restrict b, int64_t n,
-                  const F& f) {
-  EMBER_MAP2_BODY
-}
-
-#if defined(__x86_64__)
-template <typename Out, typename In, typename F>
-EMBER_AVX2 void map1_avx2(Out* __restrict dst, const In* __restrict src, int64_t n, const F& f) {
-  EMBER_MAP1_BODY
-}
-template <typename Out, typename T, typename F>
-EMBER_AVX2 void map2_avx2(Out* __restrict dst, const T* __restrict a, const T* __restrict b,
-                          int64_t n, const F& f) {
-  EMBER_MAP2_BODY
-}
-#endif
-
-// dst[i] = f(src[i]) over n contiguous elements.
-template <typename Out, typename In, typename F>
-void map1(Out* dst, const In* src, int64_t n, const F& f) {
-#if defined(__x86_64__)
-  if (has_avx2()) return map1_avx2(dst, src, n, f);
-#endif
-  map1_default(dst, src, n, f);
-}
-
-// dst[i] = f(a[i], b[i]) over n contiguous elements.
-template <typename Out, typename T, typename F>
-void map2(Out* dst, const T* a, const T* b, int64_t n, const F& f) {
-#if defined(__x86_64__)
-  if (has_avx2()) return map2_avx2(dst, a, b, n, f);
-#endif
-  map2_default(dst, a, b, n, f);
-}
 
 template <typename T>
 T& at(char* base, int64_t stride, int64_t i) {
@@ -143,97 +87,6 @@ T scalar_as(Scalar value) {
 
 template <typename T>
 constexpr bool is_int_v = std::is_integral_v<T> && !std::is_same_v<T, bool>;
-
-// ---- float32 functions that vectorise ----
-
-// exp by range reduction x = n ln2 + r (Cody-Waite split of ln2) and Cephes' polynomial
-// for e^r on [-ln2/2, ln2/2]; about 1 ulp. 2^n is applied in two halves so that results
-// in the subnormal range are still right.
-inline float exp_f32(float x) {
-  constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  // A NaN-preserving clamp, spelt so that GCC keeps it branch-free: a nested ?: was
-  // jump-threaded into branches, which stopped the loop from vectorising.
-  float xc = x < -104.0f ? -104.0f : x;
-  xc = xc > 89.0f ? 89.0f : xc;
-  xc = x != x ? x : xc;
-  float t = xc * kLog2e + kRound;
-  float n = t - kRound;
-  int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kRound);
-  float r = xc - n * kLn2Hi - n * kLn2Lo;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  int32_t half = ni >> 1;
-  float scale1 = std::bit_cast<float>((half + 127) << 23);
-  float scale2 = std::bit_cast<float>((ni - half + 127) << 23);
-  return p * scale1 * scale2;
-}
-
-// Cephes' odd polynomial near zero, where 1 - 2/(e^2x + 1) would cancel.
-inline float tanh_f32(float x) {
-  float ax = x < 0 ? -x : x;
-  float s = x * x;
-  float small = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s - 5.37397155531e-2f) * s +
-                  1.33314422036e-1f) *
-                     s -
-                 3.33332819422e-1f) *
-                    s * x +
-                x;
-  float large = 1.0f - 2.0f / (exp_f32(2.0f * ax) + 1.0f);
-  large = x < 0 ? -large : large;
-  return ax < 0.625f ? small : large;
-}
-
-inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
-
-// erfc for z >= 0 (Numerical Recipes' Chebyshev fit): relative error below 1.2e-7. The
-// exponent -z^2 is split as -zh^2 + (zh - z)(zh + z) with zh z's top 12 bits, so that
-// the rounding of z^2 (large in the tail) does not reach the result.
-inline float erfc_positive_f32(float z) {
-  float t = 1.0f / (1.0f + 0.5f * z);
-  float p = 0.17087277f;
-  p = p * t - 0.82215223f;
-  p = p * t + 1.48851587f;
-  p = p * t - 1.13520398f;
-  p = p * t + 0.27886807f;
-  p = p * t - 0.18628806f;
-  p = p * t + 0.09678418f;
-  p = p * t + 0.37409196f;
-  p = p * t + 1.00002368f;
-  p = p * t - 1.26551223f;
-  float zh = std::bit_cast<float>(std::bit_cast<uint32_t>(z) & 0xfffff000u);
-  return t * exp_f32(-zh * zh) * exp_f32((zh - z) * (zh + z) + p);
-}
-
-// Taylor series below 0.5 (where 1 - erfc would lose digits), erfc above.
-inline float erf_f32(float x) {
-  float s = x * x;
-  float series = 1.0f / 75600.0f;
-  series = -series * s + 1.0f / 9360.0f;
-  series = series * s - 1.0f / 1320.0f;
-  series = series * s + 1.0f / 216.0f;
-  series = series * s - 1.0f / 42.0f;
-  series = series * s + 1.0f / 10.0f;
-  series = series * s - 1.0f / 3.0f;
-  series = (series * s + 1.0f) * x * 1.12837916709551257f;
-  float ax = x < 0 ? -x : x;
-  float tail = 1.0f - erfc_positive_f32(ax);
-  tail = x < 0 ? -tail : tail;
-  return ax < 0.5f ? series : tail;
-}
-
-// x * Phi(x) with Phi from erfc on the side where 1 + erf(x) would cancel.
-inline float gelu_erf_f32(float x) {
-  float u = x * 0.70710678118654752f;
-  float e = erfc_positive_f32(u < 0 ? -u : u);
-  float phi = u < 0 ? 0.5f * e : 1.0f - 0.5f * e;
-  return x * phi;
-}
 
 // ---- the unary functions, by op and type ----
 

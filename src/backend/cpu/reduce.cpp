@@ -12,6 +12,8 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/simd.h"
+#include "backend/cpu/vec_math.h"
 
 namespace ember::cpu {
 
@@ -439,112 +441,16 @@ void CpuBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
 
 namespace {
 
-// Four floats in one GCC/Clang vector (one SSE register; wider vectors would change the
-// ABI of these helpers on the x86-64 baseline). Comparisons give lane masks, so the float32
-// softmax needs no branches and no auto-vectoriser, which refuses conditional float
-// comparisons under the default -ftrapping-math.
-using Float4 = float __attribute__((vector_size(16)));
-using Int4 = int32_t __attribute__((vector_size(16)));
-constexpr int64_t kVectors = kLanes / 4;
-
-inline Float4 splat(float v) { return Float4{} + v; }
-inline Float4 load4(const float* p) {
-  Float4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store4(float* p, Float4 v) { std::memcpy(p, &v, sizeof v); }
-
-// exp for float32: x = k ln2 + r with |r| <= ln2/2, exp(r) by its degree-7 Taylor
-// polynomial (truncation below 0.1 ulp), and 2^k applied as two exact power-of-two
-// factors so that subnormal results come out right. Within 2 ulp of exp; NaN stays NaN,
-// large inputs give inf and 0.
-inline Float4 fast_exp(Float4 x) {
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f;  // 9 significant bits: k * kLn2Hi is exact
-  constexpr float kLn2Lo = -2.12194440e-4f;
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  Float4 c = x < -110.0f ? splat(-110.0f) : x;
-  c = x > 89.0f ? splat(89.0f) : c;
-  Float4 safe = x != x ? splat(0.0f) : c;
-  Float4 k = (safe * kLog2e + kRound) - kRound;
-  Float4 r = (c - k * kLn2Hi) - k * kLn2Lo;
-  Float4 p = splat(1.0f / 5040);
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  Int4 ki = __builtin_convertvector(k, Int4);
-  Int4 k1 = ki >> 1, k2 = ki - k1;
-  return p * std::bit_cast<Float4>((k1 + 127) << 23) * std::bit_cast<Float4>((k2 + 127) << 23);
-}
-
-inline Float4 max4(Float4 a, Float4 b) { return (b > a) | (b != b) ? b : a; }
-
-// Calls f(lanes, dst) for each block of kLanes floats of x[0, n), where dst is where the
-// block's results go: y itself, or for a short last block (padded with `pad`) a buffer
-// copied to y afterwards.
-template <typename F>
-void for_blocks(const float* x, int64_t n, float pad, float* y, const F& f) {
-  int64_t full = n / kLanes * kLanes;
-  for (int64_t i = 0; i < full; i += kLanes) {
-    Float4 lanes[kVectors];
-    for (int64_t q = 0; q < kVectors; ++q) lanes[q] = load4(x + i + 4 * q);
-    f(lanes, y ? y + i : nullptr);
-  }
-  if (full == n) return;
-  float block[kLanes], out[kLanes];
-  for (int64_t j = 0; j < kLanes; ++j) block[j] = full + j < n ? x[full + j] : pad;
-  Float4 lanes[kVectors];
-  for (int64_t q = 0; q < kVectors; ++q) lanes[q] = load4(block + 4 * q);
-  f(lanes, out);
-  if (y) std::memcpy(y + full, out, static_cast<size_t>(n - full) * sizeof(float));
-}
-
-template <typename Combine>
-float combine_lanes(Float4* acc, const Combine& combine) {
-  for (int64_t width = kVectors / 2; width > 0; width /= 2) {
-    for (int64_t q = 0; q < width; ++q) acc[q] = combine(acc[q], acc[q + width]);
-  }
-  float lanes[4];
-  store4(lanes, acc[0]);
-  for (int64_t width = 2; width > 0; width /= 2) {
-    for (int64_t j = 0; j < width; ++j) {
-      lanes[j] = combine(splat(lanes[j]), splat(lanes[j + width]))[0];
-    }
-  }
-  return lanes[0];
-}
-
-float row_max(const float* x, int64_t n) {
-  Float4 acc[kVectors];
-  for (Float4& a : acc) a = splat(-std::numeric_limits<float>::infinity());
-  for_blocks(x, n, -std::numeric_limits<float>::infinity(), nullptr, [&](Float4* v, float*) {
-    for (int64_t q = 0; q < kVectors; ++q) acc[q] = max4(acc[q], v[q]);
-  });
-  return combine_lanes(acc, max4);
-}
-
 template <typename T>
 T row_max(const T* x, int64_t n) {
   return reduce_run<MaxOp<T>>(x, n);
 }
 
-// Writes exp(x - shift) to y and returns the sum of what it wrote; padding is -inf,
-// whose exp adds nothing.
+// Writes exp(x - shift) to y, eight lanes at a time where AVX2 allows, and returns the
+// sum of what it wrote.
 float exp_and_sum(const float* x, float shift, int64_t n, float* y) {
-  Float4 acc[kVectors] = {};
-  for_blocks(x, n, -std::numeric_limits<float>::infinity(), y, [&](Float4* v, float* dst) {
-    for (int64_t q = 0; q < kVectors; ++q) {
-      Float4 e = fast_exp(v[q] - shift);
-      acc[q] += e;
-      store4(dst + 4 * q, e);
-    }
-  });
-  return combine_lanes(acc, [](Float4 a, Float4 b) { return a + b; });
+  map1(y, x, n, [shift](float v) { return exp_f32(v - shift); });
+  return reduce_run<SumOp<float>>(y, n);
 }
 
 template <typename T>
@@ -554,7 +460,7 @@ T exp_and_sum(const T* x, T shift, int64_t n, T* y) {
   return sum;
 }
 
-inline float exp_of(float x) { return fast_exp(splat(x))[0]; }
+inline float exp_of(float x) { return exp_f32(x); }
 inline double exp_of(double x) { return std::exp(x); }
 
 template <typename T>
