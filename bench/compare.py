@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Runs Ember's and PyTorch's benchmarks in one go and prints the ratio per workload.
 
-ratio = Ember's time / PyTorch's time: below 1 Ember is faster.
+ratio = Ember's time / PyTorch's time: below 1 Ember is faster. The two alternate for a
+few rounds and each keeps its best round, so that a burst of noise on a shared machine
+does not land on one side only.
 """
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -16,7 +19,7 @@ def ember_seconds(binary, min_time, repetitions, name_filter):
     command = [binary, "--benchmark_format=json", f"--benchmark_min_time={min_time}",
                f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"]
     if name_filter:
-        command.append(f"--benchmark_filter={name_filter}")
+        command.append(f"--benchmark_filter={re.escape(name_filter)}")
     report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     seconds = {}
@@ -62,13 +65,21 @@ def main():
     parser.add_argument("--ember", required=True, help="path to the ember_bench binary")
     parser.add_argument("--min-time", type=float, default=0.5)
     parser.add_argument("--repetitions", type=int, default=5)
-    parser.add_argument("--filter", default="")
+    parser.add_argument("--filter", default="", help="only workloads whose name contains this")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="write the numbers here")
     parser.add_argument("--svg", help="write a bar chart of the ratios here")
     args = parser.parse_args()
 
-    ember, context = ember_seconds(args.ember, args.min_time, args.repetitions, args.filter)
-    torch = torch_seconds(args.min_time, args.repetitions, args.filter)
+    ember, torch_rounds = {}, []
+    for _ in range(args.rounds):
+        seconds, context = ember_seconds(args.ember, args.min_time, args.repetitions, args.filter)
+        for name, value in seconds.items():
+            ember[name] = min(value, ember.get(name, value))
+        torch_rounds.append(torch_seconds(args.min_time, args.repetitions, args.filter))
+    torch = torch_rounds[-1]
+    torch["seconds"] = {name: min(r["seconds"][name] for r in torch_rounds)
+                        for name in torch["seconds"]}
     print(f"machine: {context.get('num_cpus')} CPUs at {context.get('mhz_per_cpu')} MHz; "
           f"PyTorch {torch['torch_version']} with {torch['threads']} threads")
     print(f"{'workload':<24}{'Ember':>14}{'PyTorch':>14}{'ratio':>9}")

@@ -108,6 +108,23 @@ void gemm(const Layout& la, const Layout& lb, int64_t m, int64_t n, int64_t k, c
 // Below this many multiply-adds a product stays on one thread.
 constexpr int64_t kMinParallelFlops = int64_t{1} << 18;
 
+// From this many multiply-adds on, one product is better run by OpenBLAS's own threads,
+// which share the packed blocks of B, than by splitting it between OpenMP threads that
+// would each pack it.
+constexpr int64_t kSharedPackingFlops = int64_t{1} << 27;
+
+template <typename T>
+void shared_gemm(const Layout& la, const Layout& lb, int64_t m, int64_t n, int64_t k,
+                 const T* a, const T* b, T* c) {
+#if defined(EMBER_USE_OPENBLAS)
+  openblas_set_num_threads(omp_get_max_threads());
+  gemm<T>(la, lb, m, n, k, a, b, c, n);
+  openblas_set_num_threads(1);
+#else
+  gemm<T>(la, lb, m, n, k, a, b, c, n);
+#endif
+}
+
 // Threads take whole matrices of the batch, or blocks of rows (columns when the output is
 // wider than tall) of each when the batch is smaller than the thread count.
 template <typename T>
@@ -118,6 +135,10 @@ void blas_matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   const T* a_data = data_of<T>(a);
   const T* b_data = data_of<T>(b);
   T* c_data = data_of<T>(out);
+  if (batch == 1 && m * n * k >= kSharedPackingFlops) {
+    shared_gemm<T>(la, lb, m, n, k, a_data, b_data, c_data);
+    return;
+  }
   bool by_columns = n > m;
   int64_t extent = by_columns ? n : m;
   int64_t parts = std::min<int64_t>(extent, (omp_get_max_threads() + batch - 1) / batch);
