@@ -9,13 +9,13 @@ namespace ember {
 
 class Storage {
  public:
-  // Called with (data, context) when the storage dies.
-  using Deleter = void (*)(void* data, void* context);
+  // Called with (data, nbytes, context) when the storage dies.
+  using Deleter = void (*)(void* data, size_t nbytes, void* context);
 
   Storage(Device device, size_t nbytes, void* data, Deleter deleter, void* context)
       : device_(device), nbytes_(nbytes), data_(data), deleter_(deleter), context_(context) {}
   ~Storage() {
-    if (deleter_ != nullptr) deleter_(data_, context_);
+    if (deleter_ != nullptr) deleter_(data_, nbytes_, context_);
   }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "core/check.h"
 #include "ember/ops.h"
@@ -16,8 +18,68 @@ namespace {
 // Cache-line alignment keeps vector loads aligned and threads off each other's lines.
 constexpr size_t kAlignment = 64;
 constexpr size_t kSmallBlock = 1024;
+// Blocks from this size on come back to a cache when freed: a training step asks for the
+// same sizes again and again, and fresh pages from the kernel cost a fault each.
+constexpr size_t kCachedBlock = size_t{256} << 10;
+constexpr size_t kCacheLimit = size_t{1} << 30;
 
-void free_aligned(void* data, void* /*context*/) { std::free(data); }
+size_t rounded_size(size_t nbytes) {
+  return (std::max<size_t>(nbytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+// Freed large blocks by size. Shared by every thread (the data loader allocates too).
+class BlockCache {
+ public:
+  void* take(size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = blocks_.find(size);
+    if (found == blocks_.end()) return nullptr;
+    void* data = found->second;
+    blocks_.erase(found);
+    cached_ -= size;
+    return data;
+  }
+  // Keeps data unless that would hold more than kCacheLimit; then frees it.
+  void give(void* data, size_t size) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + size <= kCacheLimit) {
+        blocks_.emplace(size, data);
+        cached_ += size;
+        return;
+      }
+    }
+    std::free(data);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_multimap<size_t, void*> blocks_;
+  size_t cached_ = 0;
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache;  // never destroyed: storages may outlive statics
+  return *cache;
+}
+
+void release(void* data, size_t nbytes, void* /*context*/) {
+  size_t size = rounded_size(nbytes);
+  if (size >= kCachedBlock) {
+    block_cache().give(data, size);
+  } else {
+    std::free(data);
+  }
+}
+
+void* fresh_block(size_t size) {
+  // Small blocks skip aligned_alloc: glibc's memalign path costs more than the op.
+  if (size <= kSmallBlock) return std::malloc(size);
+  if (size >= kCachedBlock) {
+    if (void* reused = block_cache().take(size)) return reused;
+  }
+  return std::aligned_alloc(kAlignment, size);
+}
 
 // Tests set EMBER_POISON_MEMORY=1: fresh memory then reads as NaN (or -1), so an
 // element that a kernel forgets to write cannot pass for a correct zero.
@@ -28,13 +90,11 @@ bool poison_memory() {
 }  // namespace
 
 std::shared_ptr<Storage> CpuBackend::allocate(size_t nbytes) {
-  size_t rounded = (std::max<size_t>(nbytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
-  // Small blocks skip aligned_alloc: glibc's memalign path costs more than the op.
-  void* data =
-      rounded <= kSmallBlock ? std::malloc(rounded) : std::aligned_alloc(kAlignment, rounded);
+  size_t rounded = rounded_size(nbytes);
+  void* data = fresh_block(rounded);
   EMBER_CHECK(data != nullptr, "cpu", "out of memory allocating ", nbytes, " bytes");
   if (poison_memory()) std::memset(data, 0xff, rounded);
-  return std::make_shared<Storage>(kCPU, nbytes, data, &free_aligned, nullptr);
+  return std::make_shared<Storage>(kCPU, nbytes, data, &release, nullptr);
 }
 
 void CpuBackend::write(const Storage& dst, size_t dst_offset, const void* src, size_t nbytes) {
