@@ -40,7 +40,6 @@ class IdxTest : public test::TestDirectory {
     gzclose(gz);
     return file;
   }
-
 };
 
 TEST_F(IdxTest, ReadsUnsignedBytesPlainAndCompressed) {

@@ -35,7 +35,6 @@ class SafetensorsTest : public test::TestDirectory {
   size_t files_in_dir() const {
     return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {}));
   }
-
 };
 
 TensorDict sample_tensors() {

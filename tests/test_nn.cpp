@@ -97,8 +97,7 @@ TEST(Module, LoadStateDictListsEveryMismatchAndChangesNothing) {
     EXPECT_EQ(message.rfind("[load_state_dict]", 0), 0u) << message;
     EXPECT_NE(message.find("missing keys: fc2.weight"), std::string::npos) << message;
     EXPECT_NE(message.find("unexpected keys: extra"), std::string::npos) << message;
-    EXPECT_NE(message.find("fc1.weight (expected [5,6], got [5,7])"), std::string::npos)
-        << message;
+    EXPECT_NE(message.find("fc1.weight (expected [5,6], got [5,7])"), std::string::npos) << message;
   }
   EXPECT_TRUE(equal(net.fc1->weight, before));
   state.erase("extra");

@@ -36,8 +36,8 @@ Device default_device();
 // What `ember devices` shows about one device.
 struct DeviceInfo {
   Device device;
-  std::string name;                          // "AMD EPYC 7B13", "Apple M2"
-  std::string kind;                          // "cpu", "integrated", "discrete"
+  std::string name;                                          // "AMD EPYC 7B13", "Apple M2"
+  std::string kind;                                          // "cpu", "integrated", "discrete"
   std::vector<std::pair<std::string, std::string>> details;  // property, value
 };
 // Every device Ember can run on here, the CPU first.

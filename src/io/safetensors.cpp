@@ -10,8 +10,8 @@
 
 #include "core/check.h"
 #include "core/tensor_impl.h"
-#include "ember/ops.h"
 #include "ember/io/file.h"
+#include "ember/ops.h"
 
 namespace ember::io {
 

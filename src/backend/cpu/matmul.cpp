@@ -114,8 +114,8 @@ constexpr int64_t kMinParallelFlops = int64_t{1} << 18;
 constexpr int64_t kSharedPackingFlops = int64_t{1} << 27;
 
 template <typename T>
-void shared_gemm(const Layout& la, const Layout& lb, int64_t m, int64_t n, int64_t k,
-                 const T* a, const T* b, T* c) {
+void shared_gemm(const Layout& la, const Layout& lb, int64_t m, int64_t n, int64_t k, const T* a,
+                 const T* b, T* c) {
 #if defined(EMBER_USE_OPENBLAS)
   openblas_set_num_threads(omp_get_max_threads());
   gemm<T>(la, lb, m, n, k, a, b, c, n);
