@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   python3 python3-numpy
+  libvulkan-dev glslc spirv-tools spirv-cross mesa-vulkan-drivers vulkan-validationlayers
   dataset-fashion-mnist
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/backend.h"
+#include "backend/vulkan/context.h"
 #include "core/check.h"
 #include "ember/ops.h"
 
@@ -66,7 +67,9 @@ std::vector<DeviceInfo> available_devices() {
   DeviceInfo cpu{kCPU, cpu_model_name(), "cpu", {}};
   cpu.details.emplace_back("threads", std::to_string(get_num_threads()));
   cpu.details.emplace_back("dtypes", "float32 float64 float16 bfloat16 int32 int64 uint8 bool");
-  return {cpu};
+  std::vector<DeviceInfo> devices{cpu};
+  for (DeviceInfo& gpu : vulkan::device_infos()) devices.push_back(std::move(gpu));
+  return devices;
 }
 
 void synchronize(const Device& device) { backend_for(device).synchronize(); }
