@@ -10,24 +10,30 @@ namespace {
 
 using namespace ember::cli;
 
+const CLI::Range kPositive(int64_t{1}, int64_t{1} << 40);
+
+// The options train and bench train share.
+void add_model_options(CLI::App* command, std::string& model, std::string& optimizer,
+                       std::string& device, int64_t& batch_size) {
+  command->add_option("--model", model, "model: mlp or linear")->capture_default_str();
+  command->add_option("--optimizer", optimizer, "sgd, adam or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  command->add_option("--device", device, "auto, cpu, vulkan or vulkan:N")->capture_default_str();
+  command->add_option("--batch-size", batch_size, "batch size")
+      ->capture_default_str()
+      ->check(kPositive);
+}
+
 void add_train(CLI::App& app, TrainOptions& o) {
   CLI::App* train = app.add_subcommand("train", "train a model and report its test accuracy");
-  train->add_option("--model", o.model, "model: mlp or linear")->capture_default_str();
+  add_model_options(train, o.model, o.optimizer, o.device, o.batch_size);
   train->add_option("--dataset", o.dataset, "dataset")->capture_default_str();
   train->add_option("--data-root", o.data_root, "dataset directory")->capture_default_str();
-  train->add_option("--epochs", o.epochs, "epochs")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-  train->add_option("--batch-size", o.batch_size, "batch size")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train->add_option("--epochs", o.epochs, "epochs")->capture_default_str()->check(kPositive);
   train->add_option("--lr", o.lr, "learning rate")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e300));
-  train->add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  train->add_option("--device", o.device, "auto, cpu, vulkan or vulkan:N")->capture_default_str();
   train->add_option("--seed", o.seed, "random seed")->capture_default_str();
   train->add_option("--save", o.save, "write a checkpoint here after each epoch");
   train->add_option("--resume", o.resume, "continue from this checkpoint")
@@ -53,20 +59,11 @@ void add_bench(CLI::App& app, BenchTrainOptions& o) {
   CLI::App* bench = app.add_subcommand("bench", "measure throughput");
   bench->require_subcommand(1);
   CLI::App* train = bench->add_subcommand("train", "median training samples/s");
-  train->add_option("--model", o.model, "model")->capture_default_str();
-  train->add_option("--device", o.device, "auto, cpu, vulkan or vulkan:N")->capture_default_str();
-  train->add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  train->add_option("--batch-size", o.batch_size, "batch size")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  add_model_options(train, o.model, o.optimizer, o.device, o.batch_size);
   train->add_option("--warmup", o.warmup, "untimed steps first")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
-  train->add_option("--steps", o.steps, "timed steps")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train->add_option("--steps", o.steps, "timed steps")->capture_default_str()->check(kPositive);
   train->callback([&o] { bench_train(o); });
 }
 
