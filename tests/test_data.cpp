@@ -86,6 +86,12 @@ TEST_F(IdxTest, BadFilesAreRefused) {
         data::read_idx(write("h.idx", idx_header(0x0E, {65536, 65536, 65536})));
       },
       "read_idx", "too large");
+  // A product that would wrap around 64 bits to zero.
+  expect_error(
+      [&] {
+        data::read_idx(write("w.idx", idx_header(0x08, {1u << 18, 1u << 18, 1u << 28})));
+      },
+      "read_idx", "too large");
   expect_error([&] { data::read_idx((dir_ / "absent.idx").string()); }, "read_idx", "cannot open");
   std::string corrupt_gz = write_gz("z.idx.gz", good);
   std::fstream patch(corrupt_gz, std::ios::in | std::ios::out | std::ios::binary);

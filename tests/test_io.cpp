@@ -68,6 +68,19 @@ TEST_F(SafetensorsTest, EveryDtypeRoundTripsExactly) {
   }
 }
 
+TEST_F(SafetensorsTest, ManyTensorsWithEmptyOnesRoundTrip) {
+  TensorDict saved;
+  for (int i = 0; i < 40; ++i) {
+    saved["t" + std::to_string(i)] = i % 3 == 0 ? zeros({0}) : full({2}, i);
+  }
+  io::save_safetensors(path("many.safetensors"), saved);
+  TensorDict loaded = io::load_safetensors(path("many.safetensors"));
+  ASSERT_EQ(loaded.size(), saved.size());
+  for (const auto& [name, tensor] : saved) {
+    EXPECT_EQ(loaded.at(name).to_vector<double>(), tensor.to_vector<double>()) << name;
+  }
+}
+
 TEST_F(SafetensorsTest, MetadataRoundTrips) {
   io::Metadata metadata{{"epoch", "3"}, {"format", "pt"}};
   io::save_safetensors(path("m.safetensors"), {{"w", ones({2})}}, metadata);

@@ -45,6 +45,19 @@ TEST(Module, ParametersAndBuffersHaveDottedNames) {
   EXPECT_EQ(net.state_dict().size(), 6u);
 }
 
+TEST(Module, SharedSubmodulesCountOnce) {
+  struct Tied : nn::Module {
+    Tied() {
+      auto shared = register_module("a", nn::Linear(3, 3));
+      register_module("b", shared);
+    }
+  };
+  Tied tied;
+  EXPECT_EQ(names_of(tied.named_parameters()), (std::vector<std::string>{"a.weight", "a.bias"}));
+  Tensor p = ones({2}).requires_grad_();
+  expect_error([&] { optim::SGD({p, p}); }, "SGD", "appears twice");
+}
+
 TEST(Module, PrintsLikePyTorch) {
   nn::Sequential model(nn::Linear(4, 3), nn::ReLU(), nn::Dropout(0.25));
   EXPECT_EQ(model.to_string(),
@@ -126,8 +139,14 @@ TEST(Module, TrainAndEvalReachSubmodules) {
 TEST(Module, ConversionKeepsHandlesSoOptimizersFollow) {
   Net net;
   Tensor handle = net.fc1->weight;
-  (net.fc1->weight * 1.0f).sum().backward();
+  optim::Adam adam(net.parameters());
+  Tensor x = random_tensor({3, 6});
+  net(x).sum().backward();
+  adam.step();
   net.to(kFloat64);
+  net(x.to(kFloat64)).sum().backward();
+  adam.step();  // its float32 state follows the parameters to float64
+  EXPECT_TRUE(std::isfinite(net.fc1->weight.sum().item<double>()));
   EXPECT_EQ(handle.dtype(), kFloat64);
   EXPECT_EQ(net.parameters()[0].dtype(), kFloat64);
   ASSERT_TRUE(handle.grad().defined());

@@ -165,6 +165,55 @@ TEST(Optimizer, StateDictResumesBitForBit) {
   expect_error([&] { second.load_state_dict(bad); }, "load_state_dict", "'step'");
 }
 
+// As PyTorch: a parameter's state starts at its first gradient, not the optimizer's.
+TEST(Optimizer, AParameterThatGetsGradientsLateStartsFresh) {
+  Tensor early = ones({1}, kFloat64).requires_grad_(), late = ones({1}, kFloat64).requires_grad_();
+  optim::Adam adam({early, late}, {.lr = 0.1});
+  optim::SGD sgd({early, late}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.5});
+  for (optim::Optimizer* opt : std::vector<optim::Optimizer*>{&adam, &sgd}) {
+    early.set_grad(ones({1}, kFloat64));
+    late.set_grad(Tensor());
+    for (int t = 0; t < 5; ++t) opt->step();
+    double before = late.item<double>();
+    late.set_grad(full({1}, 2.0, kFloat64));
+    opt->step();
+    // Adam's first step moves by lr whatever the gradient; SGD's first buffer is the gradient.
+    double moved = before - late.item<double>();
+    EXPECT_NEAR(moved, opt == &adam ? 0.1 : 0.2, 1e-9);
+  }
+}
+
+TEST(Optimizer, LoadingChecksEverythingBeforeChangingAnything) {
+  Tensor p = ones({3}).requires_grad_();
+  optim::AdamW a({p}), b({p});
+  p.set_grad(ones({3}));
+  a.step();
+  TensorDict state = a.state_dict();
+  std::vector<float> saved_avg = state.at("state.0.exp_avg").to_vector<float>();
+  b.load_state_dict(state);
+  p.set_grad(ones({3}));
+  b.step();
+  EXPECT_EQ(state.at("state.0.exp_avg").to_vector<float>(), saved_avg)
+      << "loaded state must be a copy";
+  auto refused = [&](const TensorDict& bad, const std::string& needle) {
+    int64_t steps = b.steps();
+    expect_error([&] { b.load_state_dict(bad); }, "load_state_dict", needle);
+    EXPECT_EQ(b.steps(), steps);
+  };
+  TensorDict bad = state;
+  bad["state.x.exp_avg"] = ones({3});
+  refused(bad, "unexpected optimizer state key");
+  bad = state;
+  bad["state.0.momentum_buffer"] = ones({3});
+  refused(bad, "not state that AdamW keeps");
+  bad = state;
+  bad["state.7.exp_avg"] = ones({3});
+  refused(bad, "parameter 7");
+  bad = state;
+  bad["lr"] = scalar_tensor(-1.0, kFloat64);
+  refused(bad, "lr -1");
+}
+
 TEST(Optimizer, BadArgumentsAreRefused) {
   Tensor frozen = ones({2});
   expect_error([&] { optim::SGD({frozen}); }, "SGD", "require grad");

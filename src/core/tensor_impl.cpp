@@ -1,5 +1,7 @@
 #include "core/tensor_impl.h"
 
+#include <cstdint>
+
 #include "core/backend.h"
 #include "core/check.h"
 
@@ -43,9 +45,14 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, DType dtype, Shape shap
       contiguous_(compute_contiguous(shape_, strides_)) {}
 
 Tensor make_tensor(const Shape& shape, DType dtype, const Device& device) {
+  int64_t numel = 1;
   for (int64_t s : shape) {
     EMBER_CHECK(s >= 0, "empty", "negative size in shape ", shape);
+    EMBER_CHECK(!__builtin_mul_overflow(numel, s, &numel), "empty", "shape ", shape,
+                " has more elements than an int64 counts");
   }
+  EMBER_CHECK(numel == 0 || static_cast<uint64_t>(numel) <= SIZE_MAX / itemsize(dtype), "empty",
+              "shape ", shape, " needs more bytes than memory can address");
   size_t nbytes = static_cast<size_t>(shape_numel(shape)) * itemsize(dtype);
   auto storage = backend_for(device).allocate(nbytes);
   return Tensor(

@@ -124,9 +124,9 @@ Tensor read_idx(const std::string& path) {
     uint8_t size[4];
     file.read(size, 4, "dimension sizes");
     shape.push_back(big_endian_u32(size));
-    numel *= static_cast<uint64_t>(shape.back());
-    EMBER_CHECK(numel * type.width <= kMaxBytes, kOp, path, " declares a shape too large: ", shape,
-                "...");
+    bool wrapped = __builtin_mul_overflow(numel, static_cast<uint64_t>(shape.back()), &numel);
+    EMBER_CHECK(!wrapped && numel * type.width <= kMaxBytes, kOp, path,
+                " declares a shape too large: ", shape, "...");
   }
   std::vector<uint8_t> raw(numel * type.width);
   file.read(raw.data(), raw.size(), "data");

@@ -192,8 +192,9 @@ class Header {
   void check_coverage() {
     std::vector<const Entry*> order;
     for (const Entry& entry : entries_) order.push_back(&entry);
-    std::sort(order.begin(), order.end(),
-              [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
+    std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
+      return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+    });
     uint64_t expected = 0;
     for (const Entry* entry : order) {
       check(entry->begin == expected, "has tensor '", entry->name, "' at byte ", entry->begin,

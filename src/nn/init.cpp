@@ -9,36 +9,40 @@
 
 namespace ember::nn::init {
 
-void uniform_(Tensor& tensor, double low, double high) {
+Tensor uniform_(const Tensor& tensor, double low, double high) {
   EMBER_CHECK(low <= high, "uniform_", "low ", low, " is above high ", high);
   NoGradGuard no_grad;
-  tensor.copy_(rand(tensor.shape(), kFloat32, tensor.device()) * (high - low) + low);
+  Tensor target = tensor;
+  return target.copy_(rand(tensor.shape(), kFloat32, tensor.device()) * (high - low) + low);
 }
 
-void normal_(Tensor& tensor, double mean, double std) {
+Tensor normal_(const Tensor& tensor, double mean, double std) {
   EMBER_CHECK(std >= 0, "normal_", "std must be non-negative, got ", std);
   NoGradGuard no_grad;
-  tensor.copy_(randn(tensor.shape(), kFloat32, tensor.device()) * std + mean);
+  Tensor target = tensor;
+  return target.copy_(randn(tensor.shape(), kFloat32, tensor.device()) * std + mean);
 }
 
-void zeros_(Tensor& tensor) {
+Tensor zeros_(const Tensor& tensor) {
   NoGradGuard no_grad;
-  tensor.zero_();
+  Tensor target = tensor;
+  return target.zero_();
 }
 
-void ones_(Tensor& tensor) {
+Tensor ones_(const Tensor& tensor) {
   NoGradGuard no_grad;
-  tensor.fill_(1);
+  Tensor target = tensor;
+  return target.fill_(1);
 }
 
-void kaiming_uniform_(Tensor& tensor, double a) {
+Tensor kaiming_uniform_(const Tensor& tensor, double a) {
   EMBER_CHECK(tensor.dim() >= 2, "kaiming_uniform_", "needs at least 2 dims for fan_in, got ",
               tensor.shape());
   int64_t fan_in = tensor.numel() / tensor.size(0);
   EMBER_CHECK(fan_in > 0, "kaiming_uniform_", "fan_in is zero for shape ", tensor.shape());
   double gain = std::sqrt(2.0 / (1 + a * a));
   double bound = std::sqrt(3.0) * gain / std::sqrt(static_cast<double>(fan_in));
-  uniform_(tensor, -bound, bound);
+  return uniform_(tensor, -bound, bound);
 }
 
 }  // namespace ember::nn::init

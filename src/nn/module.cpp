@@ -54,16 +54,31 @@ void Module::collect(const std::string& prefix, NamedTensors& out, bool paramete
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, parameters);
 }
 
+namespace {
+
+// A tensor registered under two names (a shared submodule, tied weights) counts once, by
+// its first name, as with PyTorch's remove_duplicate.
+NamedTensors without_repeats(NamedTensors named) {
+  std::set<const TensorImpl*> seen;
+  NamedTensors out;
+  for (auto& entry : named) {
+    if (seen.insert(entry.second.impl().get()).second) out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+}  // namespace
+
 NamedTensors Module::named_parameters() const {
   NamedTensors out;
   collect("", out, true);
-  return out;
+  return without_repeats(std::move(out));
 }
 
 NamedTensors Module::named_buffers() const {
   NamedTensors out;
   collect("", out, false);
-  return out;
+  return without_repeats(std::move(out));
 }
 
 std::vector<Tensor> Module::parameters() const {

@@ -8,7 +8,12 @@ namespace ember {
 namespace {
 
 Tensor allocate(const Shape& shape, DType dtype, const Device& device, const char* op) {
-  for (int64_t s : shape) EMBER_CHECK(s >= 0, op, "negative size in shape ", shape);
+  int64_t numel = 1;
+  for (int64_t s : shape) {
+    EMBER_CHECK(s >= 0, op, "negative size in shape ", shape);
+    EMBER_CHECK(!__builtin_mul_overflow(numel, s, &numel), op, "shape ", shape,
+                " has more elements than an int64 counts");
+  }
   return make_tensor(shape, dtype, device);
 }
 

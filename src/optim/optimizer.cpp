@@ -1,26 +1,39 @@
 #include "ember/optim/optimizer.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <set>
+#include <string_view>
 
 #include "core/backend.h"
 #include "core/check.h"
+#include "core/tensor_impl.h"
 #include "ember/autograd.h"
 #include "ember/ops.h"
 
 namespace ember::optim {
 
-Optimizer::Optimizer(std::vector<Tensor> params, double lr, const char* name)
-    : name_(name), params_(std::move(params)), buffers_(params_.size()), lr_(lr) {
-  EMBER_CHECK(!params_.empty(), name_, "got an empty parameter list");
+Optimizer::Optimizer(std::vector<Tensor> params, double lr, std::string name)
+    : name_(std::move(name)),
+      params_(std::move(params)),
+      buffers_(params_.size()),
+      param_steps_(params_.size(), 0),
+      lr_(lr) {
+  const char* op = name_.c_str();
+  EMBER_CHECK(!params_.empty(), op, "got an empty parameter list");
+  std::set<const TensorImpl*> seen;
   for (const Tensor& p : params_) {
-    EMBER_CHECK(p.defined() && p.requires_grad() && p.is_leaf(), name_,
+    EMBER_CHECK(p.defined() && p.requires_grad() && p.is_leaf(), op,
                 "parameters must be leaf tensors that require grad");
+    EMBER_CHECK(seen.insert(p.impl().get()).second, op,
+                "a parameter appears twice in the list; it would be updated twice");
   }
   set_lr(lr);
 }
 
 void Optimizer::set_lr(double lr) {
-  EMBER_CHECK(lr >= 0 && std::isfinite(lr), name_, "learning rate must be >= 0, got ", lr);
+  EMBER_CHECK(lr >= 0 && std::isfinite(lr), name_.c_str(), "learning rate must be >= 0, got ", lr);
   lr_ = lr;
 }
 
@@ -35,47 +48,82 @@ void Optimizer::zero_grad(bool set_to_none) {
 }
 
 Tensor& Optimizer::buffer(size_t i, const std::string& name) {
+  const Tensor& p = params_[i];
   auto [it, inserted] = buffers_[i].try_emplace(name);
-  if (inserted) it->second = zeros_like(params_[i].detach());
+  if (inserted) {
+    it->second = zeros_like(p.detach());
+  } else if (it->second.dtype() != p.dtype() || it->second.device() != p.device()) {
+    it->second = it->second.to(p.device(), p.dtype());
+  }
   return it->second;
 }
 
 TensorDict Optimizer::state_dict() const {
   TensorDict state{{"step", scalar_tensor(steps_, kInt64)}, {"lr", scalar_tensor(lr_, kFloat64)}};
   for (size_t i = 0; i < buffers_.size(); ++i) {
-    for (const auto& [name, tensor] : buffers_[i]) {
-      state.emplace("state." + std::to_string(i) + "." + name, tensor);
-    }
+    std::string prefix = "state." + std::to_string(i) + ".";
+    if (param_steps_[i] > 0) state.emplace(prefix + "step", scalar_tensor(param_steps_[i], kInt64));
+    for (const auto& [name, tensor] : buffers_[i]) state.emplace(prefix + name, tensor);
   }
   return state;
 }
 
+namespace {
+
+constexpr const char* kLoad = "load_state_dict";
+
+Tensor scalar_entry(const TensorDict& state, const std::string& key) {
+  auto found = state.find(key);
+  EMBER_CHECK(found != state.end() && found->second.defined() && found->second.numel() == 1, kLoad,
+              "optimizer state has no scalar '", key, "'");
+  return found->second;
+}
+
+// "state.<i>.<name>" split into i and name.
+std::pair<size_t, std::string> split_key(const std::string& key, size_t params) {
+  constexpr std::string_view kPrefix = "state.";
+  size_t dot = key.find('.', kPrefix.size());
+  size_t index = 0;
+  bool ok = key.rfind(kPrefix, 0) == 0 && dot != std::string::npos && dot > kPrefix.size();
+  if (ok) {
+    auto [end, error] = std::from_chars(key.data() + kPrefix.size(), key.data() + dot, index);
+    ok = error == std::errc() && end == key.data() + dot;
+  }
+  EMBER_CHECK(ok, kLoad, "unexpected optimizer state key '", key, "'");
+  EMBER_CHECK(index < params, kLoad, "'", key, "' is for parameter ", index,
+              " but the optimizer has ", params);
+  return {index, key.substr(dot + 1)};
+}
+
+}  // namespace
+
 void Optimizer::load_state_dict(const TensorDict& state) {
-  auto scalar = [&](const char* key) {
-    auto found = state.find(key);
-    EMBER_CHECK(found != state.end() && found->second.numel() == 1, "load_state_dict",
-                "optimizer state has no scalar '", key, "'");
-    return found->second;
-  };
-  int64_t steps = scalar("step").item<int64_t>();
-  double lr = scalar("lr").item<double>();
+  int64_t steps = scalar_entry(state, "step").item<int64_t>();
+  double lr = scalar_entry(state, "lr").item<double>();
+  EMBER_CHECK(steps >= 0 && lr >= 0 && std::isfinite(lr), kLoad, "optimizer state has step ", steps,
+              " and lr ", lr);
+  std::vector<std::string> names = buffer_names();
   std::vector<TensorDict> buffers(params_.size());
+  std::vector<int64_t> param_steps(params_.size(), 0);
   for (const auto& [key, tensor] : state) {
     if (key == "step" || key == "lr") continue;
-    size_t dot = key.find('.', 6);
-    EMBER_CHECK(key.rfind("state.", 0) == 0 && dot != std::string::npos, "load_state_dict",
-                "unexpected optimizer state key '", key, "'");
-    size_t index = std::stoul(key.substr(6, dot - 6));
-    EMBER_CHECK(index < params_.size(), "load_state_dict", "state for parameter ", index,
-                " but the optimizer has ", params_.size());
-    EMBER_CHECK(tensor.shape() == params_[index].shape(), "load_state_dict", "'", key,
-                "' has shape ", tensor.shape(), " but its parameter has ", params_[index].shape());
-    buffers[index][key.substr(dot + 1)] =
-        tensor.to(params_[index].device(), params_[index].dtype());
+    auto [index, name] = split_key(key, params_.size());
+    const Tensor& p = params_[index];
+    if (name == "step") {
+      param_steps[index] = scalar_entry(state, key).item<int64_t>();
+      EMBER_CHECK(param_steps[index] >= 0, kLoad, "'", key, "' is negative");
+      continue;
+    }
+    EMBER_CHECK(std::find(names.begin(), names.end(), name) != names.end(), kLoad, "'", key,
+                "' is not state that ", name_, " keeps");
+    EMBER_CHECK(tensor.defined() && tensor.shape() == p.shape(), kLoad, "'", key, "' has shape ",
+                tensor.defined() ? tensor.shape() : Shape{}, " but its parameter has ", p.shape());
+    buffers[index][name] = tensor.to(p.device(), p.dtype()).clone();
   }
   buffers_ = std::move(buffers);
+  param_steps_ = std::move(param_steps);
   steps_ = steps;
-  set_lr(lr);
+  lr_ = lr;
 }
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
@@ -88,13 +136,14 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
 
 void SGD::step() {
   NoGradGuard no_grad;
-  bool first = next_step() == 1;
+  count_step();
   for (size_t i = 0; i < params().size(); ++i) {
     Tensor p = params()[i];
     if (!p.grad().defined()) continue;
     Tensor g = p.grad();
     if (options_.weight_decay != 0) g = g + p * options_.weight_decay;
     if (options_.momentum != 0) {
+      bool first = !has_buffer(i, "momentum_buffer");
       Tensor& momentum = buffer(i, "momentum_buffer");
       momentum = first ? g.clone() : momentum * options_.momentum + g * (1 - options_.dampening);
       g = options_.nesterov ? g + momentum * options_.momentum : momentum;
@@ -106,25 +155,31 @@ void SGD::step() {
 Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
     : Adam(std::move(params), options, false, "Adam") {}
 
-Adam::Adam(std::vector<Tensor> params, const AdamOptions& options, bool decoupled, const char* name)
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& options, bool decoupled,
+           const std::string& name)
     : Optimizer(std::move(params), options.lr, name), options_(options), decoupled_(decoupled) {
   EMBER_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
-              name, "betas must be in [0, 1), got ", options.beta1, " and ", options.beta2);
-  EMBER_CHECK(options.eps >= 0 && options.weight_decay >= 0, name,
+              name.c_str(), "betas must be in [0, 1), got ", options.beta1, " and ", options.beta2);
+  EMBER_CHECK(options.eps >= 0 && options.weight_decay >= 0, name.c_str(),
               "eps and weight_decay must be >= 0");
 }
 
 void Adam::step() {
   NoGradGuard no_grad;
-  AdamStep hyper{lr(),       options_.beta1, options_.beta2, options_.eps, options_.weight_decay,
-                 decoupled_, next_step()};
+  count_step();
   for (size_t i = 0; i < params().size(); ++i) {
     const Tensor& p = params()[i];
     if (!p.grad().defined()) continue;
+    EMBER_CHECK(p.is_contiguous() && is_floating_point(p.dtype()) && p.dtype() != kFloat16 &&
+                    p.dtype() != kBFloat16,
+                "Adam", "parameters must be contiguous float32 or float64, got ", p.dtype());
     Tensor grad = p.grad().to(p.dtype()).contiguous();
-    EMBER_CHECK(p.is_contiguous(), "Adam", "parameters must be contiguous");
-    backend_for(p.device())
-        .adam_step(p, grad, buffer(i, "exp_avg"), buffer(i, "exp_avg_sq"), hyper);
+    Tensor& exp_avg = buffer(i, "exp_avg");
+    Tensor& exp_avg_sq = buffer(i, "exp_avg_sq");
+    AdamStep hyper{
+        lr(),       options_.beta1,     options_.beta2, options_.eps, options_.weight_decay,
+        decoupled_, count_param_step(i)};
+    backend_for(p.device()).adam_step(p, grad, exp_avg, exp_avg_sq, hyper);
   }
 }
 

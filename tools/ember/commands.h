@@ -17,6 +17,7 @@ struct TrainOptions {
   std::string optimizer = "adamw";
   std::string device = "auto";
   uint64_t seed = 0;
+  bool seed_given = false, batch_size_given = false;  // on the command line, for --resume
   std::string save, resume, plot;
   int64_t train_samples = 0;  // 0: the whole training set
   int64_t test_samples = 0;   // 0: the whole test set

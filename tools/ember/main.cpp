@@ -1,4 +1,6 @@
 // ember: train, evaluate and benchmark models from the command line.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -42,7 +44,11 @@ void add_train(CLI::App& app, TrainOptions& o) {
   train->add_option("--train-samples", o.train_samples,
                     "use the first N training examples (0: all)");
   train->add_option("--test-samples", o.test_samples, "use the first N test examples (0: all)");
-  train->callback([&o] { ember::cli::train(o); });
+  train->callback([&o, train] {
+    o.seed_given = train->count("--seed") > 0;
+    o.batch_size_given = train->count("--batch-size") > 0;
+    ember::cli::train(o);
+  });
 }
 
 void add_eval(CLI::App& app, EvalOptions& o) {
@@ -84,6 +90,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
+    if (::isatty(STDERR_FILENO) == 1) std::cerr << "\r\033[K";  // off a progress bar's line
     std::cerr << "ember: error: " << e.what() << std::endl;
     return 1;
   }

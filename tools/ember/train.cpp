@@ -1,5 +1,6 @@
 // `ember train` and `ember eval`: the training loop a reader can follow top to bottom.
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -87,33 +88,56 @@ double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoa
   return steps > 0 ? total / static_cast<double>(steps) : 0;
 }
 
+// The settings a run continues with: its own, or on --resume the checkpoint's, which an
+// explicit flag may repeat but not contradict.
+CheckpointInfo starting_point(const TrainOptions& o) {
+  CheckpointInfo fresh{o.model, o.optimizer, 0, o.batch_size, o.lr, o.seed, {}, {}};
+  if (o.resume.empty()) return fresh;
+  CheckpointInfo saved = read_checkpoint_info(o.resume);
+  auto refuse = [&](const std::string& what) {
+    throw Error("[train] " + o.resume + " was trained with " + what + "; resume with the same");
+  };
+  if (saved.model != o.model) refuse("model " + saved.model);
+  if (saved.optimizer != o.optimizer) refuse("optimizer " + saved.optimizer);
+  if (o.seed_given && saved.seed != o.seed) refuse("seed " + std::to_string(saved.seed));
+  if (o.batch_size_given && saved.batch_size != o.batch_size) {
+    refuse("batch size " + std::to_string(saved.batch_size));
+  }
+  return saved;
+}
+
+// An output file's directory must exist before training starts, not after it ends.
+void check_writable(const std::string& path, const char* flag) {
+  if (path.empty()) return;
+  std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  if (!directory.empty() && !std::filesystem::is_directory(directory)) {
+    throw Error(std::string("[train] ") + flag + " " + path + ": no directory " +
+                directory.string());
+  }
+}
+
 }  // namespace
 
 void train(const TrainOptions& o) {
   check_dataset(o.dataset);
-  if (o.epochs < 1 || o.batch_size < 1) throw Error("[train] epochs and batch size must be >= 1");
+  check_writable(o.save, "--save");
+  check_writable(o.plot, "--plot");
   auto wall_start = Clock::now();
   Device device = resolve_device(o.device);
+  CheckpointInfo info = starting_point(o);
   data::FashionMNIST train_full(data::Split::Train, o.data_root);
   data::FashionMNIST test_full(data::Split::Test, o.data_root);
-  manual_seed(o.seed);
+  manual_seed(info.seed);
   std::shared_ptr<nn::Module> model = make_model(o.model);
   model->to(device);
   std::unique_ptr<optim::Optimizer> optimizer =
-      make_optimizer(o.optimizer, model->parameters(), o.lr);
+      make_optimizer(o.optimizer, model->parameters(), info.lr);
   Head train_set(train_full, o.train_samples), test_set(test_full, o.test_samples);
-  data::DataLoader loader(train_set, {.batch_size = o.batch_size, .shuffle = true, .seed = o.seed});
-
-  CheckpointInfo info{o.model, o.optimizer, 0, o.batch_size, o.lr, o.seed, {}, {}};
+  data::DataLoader loader(train_set,
+                          {.batch_size = info.batch_size, .shuffle = true, .seed = info.seed});
   if (!o.resume.empty()) {
-    CheckpointInfo saved = read_checkpoint_info(o.resume);
-    if (saved.model != o.model || saved.optimizer != o.optimizer) {
-      throw Error("[train] " + o.resume + " holds a " + saved.model + " trained with " +
-                  saved.optimizer + ", not a " + o.model + " with " + o.optimizer);
-    }
     load_checkpoint(o.resume, model.get(), optimizer.get(), device);
-    set_rng_state(saved.rng);
-    info = saved;
+    set_rng_state(info.rng);
     std::cout << "resumed from " << o.resume << " after epoch " << info.epochs_done << std::endl;
   }
 
@@ -146,8 +170,8 @@ void train(const TrainOptions& o) {
       {"device", device.str()},
       {"epochs", info.epochs_done},
       {"optimizer", o.optimizer},
-      {"batch_size", o.batch_size},
-      {"lr", o.lr},
+      {"batch_size", info.batch_size},
+      {"lr", optimizer->lr()},
       {"train_loss", info.history.epoch_loss.empty() ? 0.0 : info.history.epoch_loss.back()},
       {"test_accuracy",
        info.history.test_accuracy.empty() ? 0.0 : info.history.test_accuracy.back()},

@@ -4,6 +4,7 @@
 //   opt.zero_grad(); loss.backward(); opt.step();
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "ember/io/safetensors.h"
@@ -13,7 +14,7 @@ namespace ember::optim {
 
 class Optimizer {
  public:
-  Optimizer(std::vector<Tensor> params, double lr, const char* name);
+  Optimizer(std::vector<Tensor> params, double lr, std::string name);
   virtual ~Optimizer() = default;
 
   // One update of every parameter that has a gradient, without autograd.
@@ -26,20 +27,29 @@ class Optimizer {
   const std::vector<Tensor>& params() const { return params_; }
   int64_t steps() const { return steps_; }
 
-  // The running state ("step", "lr", "state.<i>.<buffer>") for checkpoints; loading
-  // checks names and shapes and raises ember::Error without changing anything on a mismatch.
+  // The running state ("step", "lr", "state.<i>.step", "state.<i>.<buffer>") for
+  // checkpoints. state_dict shares the live buffers; loading copies, checks every name and
+  // shape, and raises ember::Error without changing anything on a mismatch.
   TensorDict state_dict() const;
   void load_state_dict(const TensorDict& state);
 
  protected:
-  // The per-parameter buffer name (e.g. "exp_avg") of parameter i, created as zeros.
+  // Parameter i's buffer (e.g. "exp_avg"): created as zeros, and kept on the parameter's
+  // device and dtype when the parameter moves.
   Tensor& buffer(size_t i, const std::string& name);
-  int64_t next_step() { return ++steps_; }
+  bool has_buffer(size_t i, const std::string& name) const { return buffers_[i].count(name); }
+  // Counts a step of the optimizer and one of parameter i, whose count Adam's bias
+  // correction uses (a parameter that gets gradients late starts at 1, as in PyTorch).
+  void count_step() { ++steps_; }
+  int64_t count_param_step(size_t i) { return ++param_steps_[i]; }
+  // The buffer names a subclass keeps per parameter, for checking loaded state.
+  virtual std::vector<std::string> buffer_names() const = 0;
 
  private:
-  const char* name_;
+  std::string name_;
   std::vector<Tensor> params_;
   std::vector<TensorDict> buffers_;
+  std::vector<int64_t> param_steps_;
   double lr_;
   int64_t steps_ = 0;
 };
@@ -58,6 +68,7 @@ class SGD : public Optimizer {
   void step() override;
 
  private:
+  std::vector<std::string> buffer_names() const override { return {"momentum_buffer"}; }
   SGDOptions options_;
 };
 
@@ -75,9 +86,11 @@ class Adam : public Optimizer {
   void step() override;
 
  protected:
-  Adam(std::vector<Tensor> params, const AdamOptions& options, bool decoupled, const char* name);
+  Adam(std::vector<Tensor> params, const AdamOptions& options, bool decoupled,
+       const std::string& name);
 
  private:
+  std::vector<std::string> buffer_names() const override { return {"exp_avg", "exp_avg_sq"}; }
   AdamOptions options_;
   bool decoupled_;
 };
