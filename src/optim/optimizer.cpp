@@ -188,13 +188,15 @@ AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o)
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
   NoGradGuard no_grad;
-  double total = 0;
+  std::vector<Tensor> squares;
   for (const Tensor& p : params) {
-    if (p.grad().defined()) total += square(p.grad().to(kFloat64)).sum().item<double>();
+    if (p.grad().defined()) squares.push_back(square(p.grad().to(kFloat32)).sum());
   }
-  double norm = std::sqrt(total);
+  if (squares.empty()) return 0;
+  // One read back for the whole model; the sums stay on the gradients' device until then.
+  double norm = std::sqrt(stack(squares).sum().item<double>());
   double scale = max_norm / (norm + 1e-6);
-  if (scale < 1) {
+  if (!(scale >= 1)) {  // a NaN or infinite norm spreads into the gradients, as in PyTorch
     for (const Tensor& p : params) {
       if (p.grad().defined()) p.grad().mul_(scale);
     }

@@ -25,7 +25,9 @@ class Dataset {
  public:
   virtual ~Dataset() = default;
   virtual int64_t size() const = 0;
-  // The examples at the given indices, as one batch. Called from the loader's thread.
+  // The examples at the given indices, as one batch. A prefetching loader calls it on its
+  // background thread while the training step runs: it must not draw from Ember's global
+  // generator (the order of draws would vary) and should return CPU tensors.
   virtual Batch get_batch(const std::vector<int64_t>& indices) const = 0;
 };
 
