@@ -4,8 +4,8 @@
 #include <fstream>
 #include <string>
 
-#include "core/backend.h"
 #include "backend/vulkan/context.h"
+#include "core/backend.h"
 #include "core/check.h"
 #include "ember/ops.h"
 
