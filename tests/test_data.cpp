@@ -168,6 +168,37 @@ TEST(DataLoader, ShufflesEachEpochReproduciblyWithOrWithoutPrefetch) {
   EXPECT_EQ(epoch_of(a), second);
 }
 
+// Fails on the batch that holds example 5.
+class FailingDataset : public data::Dataset {
+ public:
+  int64_t size() const override { return 12; }
+  data::Batch get_batch(const std::vector<int64_t>& indices) const override {
+    for (int64_t i : indices) {
+      if (i == 5) throw Error("[FailingDataset] example 5 is unreadable");
+    }
+    Tensor index = from_vector(indices);
+    return {index.to(kFloat32), index};
+  }
+};
+
+TEST(DataLoader, ALoadingErrorReachesTheLoopAndEarlyExitsAreClean) {
+  FailingDataset dataset;
+  for (bool prefetch : {true, false}) {
+    data::DataLoader loader(dataset, {.batch_size = 2, .prefetch = prefetch});
+    int64_t seen = 0;
+    expect_error(
+        [&] {
+          for (const data::Batch& batch : loader) seen += batch.target.size(0);
+        },
+        "FailingDataset", "example 5");
+    EXPECT_EQ(seen, 4);
+    for (const data::Batch& batch : loader) {  // leaves while the next batch is in flight
+      EXPECT_EQ(batch.target.size(0), 2);
+      break;
+    }
+  }
+}
+
 TEST(DataLoader, BadArgumentsAreRefused) {
   data::TensorDataset dataset = numbered(4);
   expect_error([&] { data::DataLoader(dataset, {.batch_size = 0}); }, "DataLoader", "batch_size");

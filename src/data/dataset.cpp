@@ -1,7 +1,14 @@
 #include "ember/data/dataset.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <numeric>
+#include <optional>
+#include <thread>
+#include <utility>
 
 #include "core/check.h"
 #include "core/philox.h"
@@ -102,27 +109,89 @@ Batch DataLoader::load(const std::vector<int64_t>& order, int64_t batch) const {
   return dataset_.get_batch(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
 }
 
+// Loads one batch ahead on its own thread: the thread (and its OpenMP team) lives for an
+// epoch, not for a batch. Without prefetch, take() loads on the caller's thread instead.
+class BatchWorker {
+ public:
+  BatchWorker(std::function<Batch(int64_t)> load, bool background) : load_(std::move(load)) {
+    if (background) thread_ = std::thread([this] { run(); });
+  }
+  ~BatchWorker() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  BatchWorker(const BatchWorker&) = delete;
+  BatchWorker& operator=(const BatchWorker&) = delete;
+
+  void start(int64_t batch) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      request_ = batch;
+    }
+    changed_.notify_all();
+  }
+
+  // The requested batch, once loaded; an exception from loading it is rethrown here.
+  Batch take() {
+    if (!thread_.joinable()) return load_(*std::exchange(request_, std::nullopt));
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return result_.has_value() || error_; });
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    return *std::exchange(result_, std::nullopt);
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [this] { return stopping_ || request_.has_value(); });
+      if (stopping_) return;
+      int64_t batch = *std::exchange(request_, std::nullopt);
+      lock.unlock();
+      std::optional<Batch> loaded;
+      std::exception_ptr error;
+      try {
+        loaded = load_(batch);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      result_ = std::move(loaded);
+      error_ = error;
+      changed_.notify_all();
+    }
+  }
+
+  std::function<Batch(int64_t)> load_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<int64_t> request_;
+  std::optional<Batch> result_;
+  std::exception_ptr error_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: it starts once everything above exists
+};
+
 DataLoader::Iterator::Iterator(const DataLoader* loader, std::vector<int64_t> order,
                                int64_t position)
-    : loader_(loader),
-      order_(std::make_shared<const std::vector<int64_t>>(std::move(order))),
-      position_(position) {
-  if (loader_ && position_ < loader_->size()) {
-    next_ = request(position_);
-    load_current();
-  }
-}
-
-std::future<Batch> DataLoader::Iterator::request(int64_t batch) const {
-  auto policy = loader_->options_.prefetch ? std::launch::async : std::launch::deferred;
-  return std::async(
-      policy, [loader = loader_, order = order_, batch] { return loader->load(*order, batch); });
+    : loader_(loader), position_(position) {
+  if (!loader_ || position_ >= loader_->size()) return;
+  auto shared_order = std::make_shared<const std::vector<int64_t>>(std::move(order));
+  worker_ = std::make_shared<BatchWorker>(
+      [loader, shared_order](int64_t batch) { return loader->load(*shared_order, batch); },
+      loader_->options_.prefetch);
+  worker_->start(position_);
+  load_current();
 }
 
 // Takes the batch prepared in the background and starts preparing the one after it.
 void DataLoader::Iterator::load_current() {
-  current_ = next_.get();
-  if (position_ + 1 < loader_->size()) next_ = request(position_ + 1);
+  current_ = worker_->take();
+  if (position_ + 1 < loader_->size()) worker_->start(position_ + 1);
 }
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {

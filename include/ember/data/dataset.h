@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +60,8 @@ class FashionMNIST : public Dataset {
   Tensor labels_;  // int64 [N]
 };
 
+class BatchWorker;
+
 struct DataLoaderOptions {
   int64_t batch_size = 1;
   bool shuffle = false;
@@ -85,13 +86,11 @@ class DataLoader {
     friend class DataLoader;
     Iterator(const DataLoader* loader, std::vector<int64_t> order, int64_t position);
     void load_current();
-    std::future<Batch> request(int64_t batch) const;
 
     const DataLoader* loader_ = nullptr;
-    std::shared_ptr<const std::vector<int64_t>> order_;  // shared with the loading thread
     int64_t position_ = 0;
     Batch current_;
-    std::future<Batch> next_;
+    std::shared_ptr<BatchWorker> worker_;  // one loading thread for the epoch
   };
 
   // Each begin() starts the next epoch (0 first) unless set_epoch chose one.
