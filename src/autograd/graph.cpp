@@ -65,6 +65,12 @@ void record(const char* name, const std::vector<Tensor>& inputs, const Tensor& o
   target.grad_fn = std::make_shared<FunctionNode>(name, std::move(edges), std::move(derivative));
 }
 
+void clear_grads(const std::vector<Tensor>& tensors, bool set_to_none) {
+  for (Tensor p : tensors) {
+    p.set_grad(set_to_none || !p.grad().defined() ? Tensor() : zeros_like(p.grad()));
+  }
+}
+
 Tensor sum_to(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
   int64_t leading = grad.dim() - static_cast<int64_t>(shape.size());

@@ -64,6 +64,10 @@ bool any_needs_grad(const std::vector<Tensor>& tensors);
 void record(const char* name, const std::vector<Tensor>& inputs, const Tensor& out,
             Derivative derivative);
 
+// Sets each tensor's gradient to none, or to zeros where it has one (zero_grad of modules
+// and optimizers).
+void clear_grads(const std::vector<Tensor>& tensors, bool set_to_none);
+
 // Sums grad over broadcast dimensions so that it has the given shape.
 Tensor sum_to(const Tensor& grad, const Shape& shape);
 

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "autograd/graph.h"
 #include "core/check.h"
 #include "core/tensor_impl.h"
 #include "ember/autograd.h"
@@ -124,15 +125,7 @@ void Module::to(DType dtype) {
   }
 }
 
-void Module::zero_grad(bool set_to_none) {
-  for (Tensor& p : parameters()) {
-    if (set_to_none || !p.grad().defined()) {
-      p.set_grad(Tensor());
-    } else {
-      p.set_grad(zeros_like(p.grad()));
-    }
-  }
-}
+void Module::zero_grad(bool set_to_none) { autograd::clear_grads(parameters(), set_to_none); }
 
 TensorDict Module::state_dict() const {
   TensorDict out;

@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 
+#include "autograd/graph.h"
 #include "core/backend.h"
 #include "core/check.h"
 #include "core/tensor_impl.h"
@@ -37,15 +38,7 @@ void Optimizer::set_lr(double lr) {
   lr_ = lr;
 }
 
-void Optimizer::zero_grad(bool set_to_none) {
-  for (Tensor& p : params_) {
-    if (set_to_none || !p.grad().defined()) {
-      p.set_grad(Tensor());
-    } else {
-      p.set_grad(zeros_like(p.grad()));
-    }
-  }
-}
+void Optimizer::zero_grad(bool set_to_none) { autograd::clear_grads(params_, set_to_none); }
 
 Tensor& Optimizer::buffer(size_t i, const std::string& name) {
   const Tensor& p = params_[i];
