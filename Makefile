@@ -25,7 +25,7 @@ demo: deps
 test: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
-	cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest -LE slow --output-on-failure -j $(JOBS)
 
 bench:
 	@scripts/install-deps.sh --bench

@@ -153,7 +153,7 @@ TEST(Module, ConversionKeepsHandlesSoOptimizersFollow) {
   EXPECT_EQ(handle.grad().dtype(), kFloat64);
   EXPECT_EQ(net.named_buffers()[0].second.dtype(), kInt64);  // integers stay
   expect_error([&] { net.to(kInt32); }, "to", "floating-point");
-  expect_error([&] { net.to(Device("vulkan:0")); }, "device");
+  expect_error([&] { net.to(Device("vulkan:99")); }, "device", "no device vulkan:99");
 }
 
 TEST(Module, ZeroGradClearsOrZeroes) {

@@ -118,7 +118,7 @@ TEST(Conversion, ReadingErrors) {
   expect_error([&] { x.item<float>(); }, "item", "2 elements");
   expect_error([&] { x.data_ptr<double>(); }, "data_ptr", "holds float32, not float64");
   expect_error([] { Tensor().shape(); }, "tensor", "undefined");
-  expect_error([] { ones({1}).to(Device("vulkan:0")); }, "device");
+  expect_error([] { ones({1}).to(Device("vulkan:99")); }, "device", "no device vulkan:99");
 }
 
 std::vector<float> iota(int64_t n) {

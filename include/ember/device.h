@@ -1,6 +1,8 @@
 // Where a tensor lives: the CPU or a Vulkan device.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,5 +47,16 @@ std::vector<DeviceInfo> available_devices();
 
 // Waits until all work queued on the device has finished.
 void synchronize(const Device& device = default_device());
+
+// Memory held by a Vulkan device's caching allocator, in bytes (zeros for the CPU).
+struct MemoryStats {
+  size_t allocated = 0;  // in use by tensors
+  size_t reserved = 0;   // taken from the driver: allocated plus cached
+  size_t peak = 0;       // the most allocated at once since start or reset_peak_memory()
+};
+MemoryStats memory_stats(const Device& device = default_device());
+void reset_peak_memory(const Device& device = default_device());
+// Gives the driver back the cached memory that no tensor uses.
+void empty_cache(const Device& device = default_device());
 
 }  // namespace ember

@@ -99,6 +99,10 @@ class Backend {
   // Device to host; waits for the work that writes src.
   virtual void read(const Storage& src, size_t src_offset, void* dst, size_t nbytes) = 0;
   virtual void synchronize() = 0;
+  // The caching allocator's figures; backends without one report zeros.
+  virtual MemoryStats memory_stats() { return {}; }
+  virtual void reset_peak_memory() {}
+  virtual void empty_cache() {}
 
   // ---- copy (src/backend/*/copy.cpp) ----
   // dst = src converted to dst's dtype. Same shape; dst may be any view. Any dtypes.

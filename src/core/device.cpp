@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backend/vulkan/context.h"
+#include "backend/vulkan/vulkan_backend.h"
 #include "core/backend.h"
 #include "core/check.h"
 #include "ember/ops.h"
@@ -74,9 +75,15 @@ std::vector<DeviceInfo> available_devices() {
 
 void synchronize(const Device& device) { backend_for(device).synchronize(); }
 
+MemoryStats memory_stats(const Device& device) { return backend_for(device).memory_stats(); }
+
+void reset_peak_memory(const Device& device) { backend_for(device).reset_peak_memory(); }
+
+void empty_cache(const Device& device) { backend_for(device).empty_cache(); }
+
 Backend& backend_for(const Device& device) {
   if (device.is_cpu()) return cpu_backend();
-  detail::fail("device", "no Vulkan backend in this build of Ember; cannot use ", device);
+  return vulkan::backend(device.index());
 }
 
 }  // namespace ember

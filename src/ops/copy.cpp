@@ -99,7 +99,8 @@ void Tensor::read_elements(void* dst, DType dst_dtype, bool expect_one) const {
   ops::check_defined(*this, op);
   EMBER_CHECK(!expect_one || numel() == 1, op, "a tensor with ", numel(),
               " elements cannot be read as one number");
-  Tensor host = ops::cast(detach().contiguous(), dst_dtype).to(kCPU);
+  // Moved first: the CPU converts to any dtype, float64 included.
+  Tensor host = ops::cast(detach().contiguous().to(kCPU), dst_dtype);
   std::memcpy(dst, host.impl()->data(), static_cast<size_t>(numel()) * itemsize(dst_dtype));
 }
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/check.h"
+
 namespace ember::vulkan {
 
 namespace {
@@ -131,7 +133,96 @@ Adapter describe(VkPhysicalDevice device, bool allow_cpu) {
   return adapter;
 }
 
+// Validation messages go to stderr, one line each, so a test can insist there are none.
+VKAPI_ATTR VkBool32 VKAPI_CALL print_validation_message(
+    VkDebugUtilsMessageSeverityFlagBitsEXT /*severity*/, VkDebugUtilsMessageTypeFlagsEXT /*types*/,
+    const VkDebugUtilsMessengerCallbackDataEXT* data, void* /*user*/) {
+  std::fprintf(stderr, "[vulkan validation] %s\n", data->pMessage);
+  return VK_FALSE;
+}
+
+VkDebugUtilsMessengerCreateInfoEXT messenger_info() {
+  VkDebugUtilsMessengerCreateInfoEXT info{};
+  info.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT;
+  info.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                         VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  info.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                     VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                     VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
+  info.pfnUserCallback = &print_validation_message;
+  return info;
+}
+
+bool has_device_extension(VkPhysicalDevice device, const char* name) {
+  uint32_t count = 0;
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr);
+  std::vector<VkExtensionProperties> extensions(count);
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data());
+  for (const auto& e : extensions) {
+    if (std::strcmp(e.extensionName, name) == 0) return true;
+  }
+  return false;
+}
+
+uint32_t compute_queue_family(VkPhysicalDevice device) {
+  uint32_t count = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(device, &count, nullptr);
+  std::vector<VkQueueFamilyProperties> families(count);
+  vkGetPhysicalDeviceQueueFamilyProperties(device, &count, families.data());
+  // A compute-only family is the dedicated compute engine on discrete GPUs.
+  for (uint32_t i = 0; i < count; ++i) {
+    if ((families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) &&
+        !(families[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) {
+      return i;
+    }
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) return i;
+  }
+  detail::fail("vulkan", "the device has no compute queue");
+}
+
 }  // namespace
+
+const char* result_name(VkResult result) {
+  switch (result) {
+    case VK_SUCCESS:
+      return "VK_SUCCESS";
+    case VK_NOT_READY:
+      return "VK_NOT_READY";
+    case VK_TIMEOUT:
+      return "VK_TIMEOUT";
+    case VK_ERROR_OUT_OF_HOST_MEMORY:
+      return "VK_ERROR_OUT_OF_HOST_MEMORY";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+      return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+    case VK_ERROR_INITIALIZATION_FAILED:
+      return "VK_ERROR_INITIALIZATION_FAILED";
+    case VK_ERROR_DEVICE_LOST:
+      return "VK_ERROR_DEVICE_LOST";
+    case VK_ERROR_MEMORY_MAP_FAILED:
+      return "VK_ERROR_MEMORY_MAP_FAILED";
+    case VK_ERROR_EXTENSION_NOT_PRESENT:
+      return "VK_ERROR_EXTENSION_NOT_PRESENT";
+    case VK_ERROR_FEATURE_NOT_PRESENT:
+      return "VK_ERROR_FEATURE_NOT_PRESENT";
+    case VK_ERROR_TOO_MANY_OBJECTS:
+      return "VK_ERROR_TOO_MANY_OBJECTS";
+    case VK_ERROR_FRAGMENTED_POOL:
+      return "VK_ERROR_FRAGMENTED_POOL";
+    case VK_ERROR_OUT_OF_POOL_MEMORY:
+      return "VK_ERROR_OUT_OF_POOL_MEMORY";
+    default:
+      return "an unknown VkResult";
+  }
+}
+
+void check(VkResult result, const char* call) {
+  if (result != VK_SUCCESS) [[unlikely]] {
+    detail::fail("vulkan", call, " failed: ", result_name(result), " (", static_cast<int>(result),
+                 ")");
+  }
+}
 
 Instance::Instance() {
   VkApplicationInfo app{};
@@ -147,18 +238,36 @@ Instance::Instance() {
     extensions.push_back(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
     info.flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
   }
-  if (env_is_one("EMBER_VALIDATE") && has_layer("VK_LAYER_KHRONOS_validation")) {
+  VkDebugUtilsMessengerCreateInfoEXT messenger = messenger_info();
+  bool validate = env_is_one("EMBER_VALIDATE") && has_layer("VK_LAYER_KHRONOS_validation");
+  if (validate) {
     layers.push_back("VK_LAYER_KHRONOS_validation");
+    extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+    info.pNext = &messenger;  // also reports on vkCreateInstance itself
   }
   info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
   info.ppEnabledExtensionNames = extensions.data();
   info.enabledLayerCount = static_cast<uint32_t>(layers.size());
   info.ppEnabledLayerNames = layers.data();
-  if (vkCreateInstance(&info, nullptr, &instance_) != VK_SUCCESS) instance_ = VK_NULL_HANDLE;
+  if (vkCreateInstance(&info, nullptr, &instance_) != VK_SUCCESS) {
+    instance_ = VK_NULL_HANDLE;
+    return;
+  }
+  if (validate) {
+    auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
+        vkGetInstanceProcAddr(instance_, "vkCreateDebugUtilsMessengerEXT"));
+    if (create != nullptr) create(instance_, &messenger, nullptr, &messenger_);
+  }
 }
 
 Instance::~Instance() {
-  if (instance_ != VK_NULL_HANDLE) vkDestroyInstance(instance_, nullptr);
+  if (instance_ == VK_NULL_HANDLE) return;
+  if (messenger_ != VK_NULL_HANDLE) {
+    auto destroy = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
+        vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
+    if (destroy != nullptr) destroy(instance_, messenger_, nullptr);
+  }
+  vkDestroyInstance(instance_, nullptr);
 }
 
 std::vector<Adapter> Instance::adapters() const {
@@ -183,6 +292,63 @@ std::vector<DeviceInfo> device_infos() {
                      std::move(adapter.details)});
   }
   return infos;
+}
+
+Instance& shared_instance() {
+  static Instance* instance = new Instance;
+  return *instance;
+}
+
+Context::Context(int index) {
+  Instance& instance = shared_instance();
+  EMBER_CHECK(instance.valid(), "vulkan", "no Vulkan driver could be loaded");
+  std::vector<Adapter> usable;
+  for (Adapter& adapter : instance.adapters()) {
+    if (adapter.usable) usable.push_back(std::move(adapter));
+  }
+  EMBER_CHECK(index >= 0 && index < static_cast<int>(usable.size()), "device",
+              "no device vulkan:", index, "; this machine has ", usable.size(),
+              " usable Vulkan device(s) (a CPU implementation such as lavapipe is used only "
+              "with EMBER_VULKAN_ALLOW_CPU=1)");
+  physical_ = usable[index].handle;
+  name_ = usable[index].name;
+  VkPhysicalDeviceProperties properties;
+  vkGetPhysicalDeviceProperties(physical_, &properties);
+  limits_ = properties.limits;
+  vkGetPhysicalDeviceMemoryProperties(physical_, &memory_);
+  // A discrete GPU may map its memory through the PCIe BAR, but host reads from there are
+  // uncached and slow: staging buffers serve it better. EMBER_VULKAN_STAGING=1 forces the
+  // staging path anywhere, which is how tests cover it on lavapipe.
+  unified_ = properties.deviceType != VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU &&
+             vulkan::unified_memory(memory_) && !env_is_one("EMBER_VULKAN_STAGING");
+  queue_family_ = compute_queue_family(physical_);
+
+  float priority = 1.0f;
+  VkDeviceQueueCreateInfo queue{};
+  queue.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO;
+  queue.queueFamilyIndex = queue_family_;
+  queue.queueCount = 1;
+  queue.pQueuePriorities = &priority;
+  std::vector<const char*> extensions;
+  // MoltenVK requires the portability subset to be enabled when it offers it.
+  if (has_device_extension(physical_, "VK_KHR_portability_subset")) {
+    extensions.push_back("VK_KHR_portability_subset");
+  }
+  VkPhysicalDeviceFeatures supported;
+  vkGetPhysicalDeviceFeatures(physical_, &supported);
+  EMBER_CHECK(supported.shaderInt64 == VK_TRUE, "vulkan", name_,
+              " lacks shaderInt64, which Ember's kernels need");
+  VkPhysicalDeviceFeatures features{};
+  features.shaderInt64 = VK_TRUE;
+  VkDeviceCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
+  info.pEnabledFeatures = &features;
+  info.queueCreateInfoCount = 1;
+  info.pQueueCreateInfos = &queue;
+  info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  info.ppEnabledExtensionNames = extensions.data();
+  check(vkCreateDevice(physical_, &info, nullptr, &device_), "vkCreateDevice");
+  vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
 }
 
 }  // namespace ember::vulkan

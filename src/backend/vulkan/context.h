@@ -36,9 +36,49 @@ class Instance {
 
  private:
   VkInstance instance_ = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
 };
 
 // The devices Ember can run on: vulkan:0, vulkan:1, ... over the usable adapters.
 std::vector<DeviceInfo> device_infos();
+
+// The instance every Context shares; created on first use and never destroyed, because
+// tensors may outlive static objects.
+Instance& shared_instance();
+
+// Raises ember::Error naming the VkResult when result is not VK_SUCCESS:
+// "[vulkan] vkQueueSubmit failed: VK_ERROR_DEVICE_LOST".
+void check(VkResult result, const char* call);
+const char* result_name(VkResult result);
+
+// One opened device: the logical device, its compute queue and what it can do.
+class Context {
+ public:
+  // Opens vulkan:index (counted over the usable adapters). Raises ember::Error if there
+  // is no such device.
+  explicit Context(int index);
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  VkDevice device() const { return device_; }
+  VkQueue queue() const { return queue_; }
+  uint32_t queue_family() const { return queue_family_; }
+  VkPhysicalDevice physical() const { return physical_; }
+  const VkPhysicalDeviceLimits& limits() const { return limits_; }
+  const VkPhysicalDeviceMemoryProperties& memory() const { return memory_; }
+  const std::string& name() const { return name_; }
+  // Device-local memory the host can map: tensors are then read and written in place.
+  bool unified_memory() const { return unified_; }
+
+ private:
+  VkPhysicalDevice physical_ = VK_NULL_HANDLE;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  uint32_t queue_family_ = 0;
+  VkPhysicalDeviceLimits limits_{};
+  VkPhysicalDeviceMemoryProperties memory_{};
+  std::string name_;
+  bool unified_ = false;
+};
 
 }  // namespace ember::vulkan

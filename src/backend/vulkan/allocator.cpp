@@ -1,0 +1,245 @@
+#include "backend/vulkan/allocator.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "core/check.h"
+
+namespace ember::vulkan {
+
+namespace {
+
+constexpr VkDeviceSize kMinSmall = 256;  // above every minStorageBufferOffsetAlignment seen
+constexpr VkDeviceSize kMaxSmall = VkDeviceSize{1} << 20;
+constexpr VkDeviceSize kSlabSize = VkDeviceSize{16} << 20;
+constexpr VkDeviceSize kLargeGranule = VkDeviceSize{2} << 20;
+
+std::string mib(size_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+// EMBER_VULKAN_MEMORY_LIMIT in bytes, with an optional K, M or G suffix; 0 when unset.
+size_t memory_limit() {
+  const char* text = std::getenv("EMBER_VULKAN_MEMORY_LIMIT");
+  if (text == nullptr || *text == '\0') return 0;
+  char* end = nullptr;
+  double value = std::strtod(text, &end);
+  double scale = 1;
+  if (*end == 'K' || *end == 'k') scale = 1024.0;
+  if (*end == 'M' || *end == 'm') scale = 1024.0 * 1024;
+  if (*end == 'G' || *end == 'g') scale = 1024.0 * 1024 * 1024;
+  if (scale != 1) ++end;
+  EMBER_CHECK(end != text && *end == '\0' && value > 0, "vulkan",
+              "EMBER_VULKAN_MEMORY_LIMIT must be a size such as 512M or 2G, got '", text, "'");
+  return static_cast<size_t>(value * scale);
+}
+
+int find_memory_type(const VkPhysicalDeviceMemoryProperties& memory, uint32_t allowed,
+                     VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) {
+  int fallback = -1;
+  for (uint32_t i = 0; i < memory.memoryTypeCount; ++i) {
+    VkMemoryPropertyFlags flags = memory.memoryTypes[i].propertyFlags;
+    if (!(allowed & (1u << i)) || (flags & required) != required) continue;
+    if ((flags & preferred) == preferred) return static_cast<int>(i);
+    if (fallback < 0) fallback = static_cast<int>(i);
+  }
+  return fallback;
+}
+
+VkBuffer create_buffer(VkDevice device, VkDeviceSize size) {
+  VkBufferCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+  info.size = size;
+  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  check(vkCreateBuffer(device, &info, nullptr, &buffer), "vkCreateBuffer");
+  return buffer;
+}
+
+}  // namespace
+
+// One VkDeviceMemory with one buffer over all of it, and the ranges cut from it.
+struct Block {
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceSize size = 0;
+  VkDeviceSize carved = 0;  // slabs cut ranges from the front
+  char* mapped = nullptr;
+  bool slab = false;
+  int live = 0;
+  std::vector<std::unique_ptr<Allocation>> ranges;
+};
+
+Allocator::Allocator(const Context& context, MemoryKind kind, const Device& device,
+                     std::function<void()> wait_idle)
+    : context_(context),
+      device_(device),
+      wait_idle_(std::move(wait_idle)),
+      limit_(kind == MemoryKind::Device ? memory_limit() : 0) {
+  VkBuffer probe = create_buffer(context.device(), kSlabSize);
+  VkMemoryRequirements requirements;
+  vkGetBufferMemoryRequirements(context.device(), probe, &requirements);
+  vkDestroyBuffer(context.device(), probe, nullptr);
+  constexpr VkMemoryPropertyFlags kHost =
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  VkMemoryPropertyFlags required = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, preferred = required;
+  if (kind == MemoryKind::Staging) {
+    required = kHost;
+    preferred = kHost | VK_MEMORY_PROPERTY_HOST_CACHED_BIT;  // fast host reads of results
+  } else if (context.unified_memory()) {
+    required = preferred = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | kHost;
+  }
+  int type = find_memory_type(context.memory(), requirements.memoryTypeBits, required, preferred);
+  EMBER_CHECK(type >= 0, "vulkan", "no suitable memory type on ", context.name());
+  memory_type_ = static_cast<uint32_t>(type);
+  host_visible_ = (context.memory().memoryTypes[memory_type_].propertyFlags & kHost) == kHost;
+}
+
+Allocator::~Allocator() {
+  for (auto& block : blocks_) destroy_block(block.get());
+}
+
+Allocation* Allocator::allocate(size_t nbytes) {
+  VkDeviceSize max_range = context_.limits().maxStorageBufferRange;
+  EMBER_CHECK(nbytes <= max_range, "vulkan", "a tensor of ", nbytes, " bytes (", mib(nbytes),
+              ") is larger than ", context_.name(), " can bind: maxStorageBufferRange is ",
+              max_range, " bytes");
+  VkDeviceSize wanted = std::max<VkDeviceSize>(nbytes, 1);
+  Allocation* allocation =
+      wanted <= kMaxSmall
+          ? carve_small(std::bit_ceil(std::max(wanted, kMinSmall)))
+          : take_large((wanted + kLargeGranule - 1) / kLargeGranule * kLargeGranule);
+  if (allocation == nullptr) out_of_memory(nbytes);
+  ++allocation->block->live;
+  allocated_ += allocation->size;
+  peak_ = std::max(peak_, allocated_);
+  return allocation;
+}
+
+Allocation* Allocator::carve_small(VkDeviceSize size) {
+  auto& free_list = free_small_[size];
+  if (!free_list.empty()) {
+    Allocation* reused = free_list.back();
+    free_list.pop_back();
+    return reused;
+  }
+  if (current_slab_ == nullptr || current_slab_->carved + size > current_slab_->size) {
+    current_slab_ = new_block(kSlabSize);
+    if (current_slab_ == nullptr) return nullptr;
+    current_slab_->slab = true;
+  }
+  Block* slab = current_slab_;
+  auto range = std::make_unique<Allocation>();
+  range->buffer = slab->buffer;
+  range->offset = slab->carved;
+  range->size = size;
+  range->mapped = slab->mapped != nullptr ? slab->mapped + slab->carved : nullptr;
+  range->block = slab;
+  slab->carved += size;
+  slab->ranges.push_back(std::move(range));
+  return slab->ranges.back().get();
+}
+
+Allocation* Allocator::take_large(VkDeviceSize size) {
+  auto cached = free_large_.find(size);
+  if (cached != free_large_.end()) {
+    Allocation* reused = cached->second;
+    free_large_.erase(cached);
+    return reused;
+  }
+  Block* block = new_block(size);
+  if (block == nullptr) return nullptr;
+  auto range = std::make_unique<Allocation>();
+  range->buffer = block->buffer;
+  range->size = size;
+  range->mapped = block->mapped;
+  range->block = block;
+  block->ranges.push_back(std::move(range));
+  return block->ranges.back().get();
+}
+
+// A fresh block, after emptying the cache if the limit or the driver demand it; null
+// when memory is exhausted even then.
+Block* Allocator::new_block(VkDeviceSize size) {
+  if (limit_ != 0 && reserved_ + size > limit_) {
+    empty_cache();
+    if (reserved_ + size > limit_) return nullptr;
+  }
+  VkMemoryAllocateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+  info.allocationSize = size;
+  info.memoryTypeIndex = memory_type_;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkResult result = vkAllocateMemory(context_.device(), &info, nullptr, &memory);
+  if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
+    empty_cache();
+    result = vkAllocateMemory(context_.device(), &info, nullptr, &memory);
+    if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
+      return nullptr;
+    }
+  }
+  check(result, "vkAllocateMemory");
+  auto block = std::make_unique<Block>();
+  block->memory = memory;
+  block->size = size;
+  block->buffer = create_buffer(context_.device(), size);
+  check(vkBindBufferMemory(context_.device(), block->buffer, memory, 0), "vkBindBufferMemory");
+  if (host_visible_) {
+    void* mapped = nullptr;
+    check(vkMapMemory(context_.device(), memory, 0, VK_WHOLE_SIZE, 0, &mapped), "vkMapMemory");
+    block->mapped = static_cast<char*>(mapped);
+  }
+  reserved_ += size;
+  blocks_.push_back(std::move(block));
+  return blocks_.back().get();
+}
+
+void Allocator::release(Allocation* allocation) {
+  --allocation->block->live;
+  allocated_ -= allocation->size;
+  if (allocation->block->slab) {
+    free_small_[allocation->size].push_back(allocation);
+  } else {
+    free_large_.emplace(allocation->size, allocation);
+  }
+}
+
+void Allocator::empty_cache() {
+  wait_idle_();  // a cached range may still be named by work in flight
+  for (auto& list : free_small_) {
+    std::erase_if(list.second, [](Allocation* a) { return a->block->live == 0; });
+  }
+  std::erase_if(free_large_, [](const auto& entry) { return entry.second->block->live == 0; });
+  std::erase_if(blocks_, [this](const std::unique_ptr<Block>& block) {
+    if (block->live != 0) return false;
+    if (block.get() == current_slab_) current_slab_ = nullptr;
+    destroy_block(block.get());
+    return true;
+  });
+}
+
+void Allocator::destroy_block(Block* block) {
+  reserved_ -= block->size;
+  vkDestroyBuffer(context_.device(), block->buffer, nullptr);
+  vkFreeMemory(context_.device(), block->memory, nullptr);
+}
+
+void Allocator::out_of_memory(size_t nbytes) const {
+  std::string limit;
+  if (limit_ != 0) {
+    limit.append(", limit ").append(mib(limit_)).append(" (EMBER_VULKAN_MEMORY_LIMIT)");
+  }
+  detail::fail("vulkan", "out of memory on ", device_, " (", context_.name(), "): asked for ",
+               mib(nbytes), ", ", mib(allocated_), " in use by tensors, ",
+               mib(reserved_ - allocated_), " cached", limit,
+               "; free tensors or call empty_cache()");
+}
+
+}  // namespace ember::vulkan

@@ -1,0 +1,84 @@
+// The Vulkan caching allocator: tensors get ranges of large VkDeviceMemory blocks.
+//
+// Requests up to 1 MiB are rounded to a power of two and carved from 16 MiB slabs;
+// larger ones are rounded to 2 MiB and get a block of their own. Freed ranges go to a
+// free list per size and are handed out again without calling the driver, as a
+// training step asks for the same sizes every time.
+//
+// A range may be handed out again while work that used it is still in flight: later GPU
+// work is ordered after it by the stream's barriers, and the host waits for the range's
+// last_use before it reads or writes the memory itself.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "backend/vulkan/context.h"
+#include "ember/device.h"
+
+namespace ember::vulkan {
+
+struct Block;
+
+// A range of device memory: what Storage::data() points to for a Vulkan tensor.
+struct Allocation {
+  VkBuffer buffer = VK_NULL_HANDLE;  // the block's buffer; bind it at `offset`
+  VkDeviceSize offset = 0;
+  VkDeviceSize size = 0;   // rounded size
+  char* mapped = nullptr;  // host address when the memory is mapped
+  uint64_t last_use = 0;   // serial of the last submission that touched it (kept on reuse)
+  Block* block = nullptr;
+};
+
+enum class MemoryKind : uint8_t {
+  Device,   // where tensors live; host-visible too when the memory is unified
+  Staging,  // host-visible, for copies to and from device-only memory
+};
+
+class Allocator {
+ public:
+  // wait_idle runs before memory goes back to the driver.
+  Allocator(const Context& context, MemoryKind kind, const Device& device,
+            std::function<void()> wait_idle);
+  ~Allocator();
+  Allocator(const Allocator&) = delete;
+  Allocator& operator=(const Allocator&) = delete;
+
+  // Raises ember::Error when the request exceeds a device limit or memory runs out.
+  Allocation* allocate(size_t nbytes);
+  // The range is free for reuse: the caller has made sure no pending work uses it.
+  void release(Allocation* allocation);
+  // Returns cached blocks that hold no live range to the driver.
+  void empty_cache();
+
+  MemoryStats stats() const { return {allocated_, reserved_, peak_}; }
+  void reset_peak() { peak_ = allocated_; }
+  bool host_visible() const { return host_visible_; }
+
+ private:
+  Allocation* carve_small(VkDeviceSize size);
+  Allocation* take_large(VkDeviceSize size);
+  Block* new_block(VkDeviceSize size);
+  void destroy_block(Block* block);
+  [[noreturn]] void out_of_memory(size_t nbytes) const;
+
+  const Context& context_;
+  Device device_;
+  std::function<void()> wait_idle_;
+  uint32_t memory_type_ = 0;
+  bool host_visible_ = false;
+  size_t limit_ = 0;  // 0: none
+  std::vector<std::unique_ptr<Block>> blocks_;
+  std::map<VkDeviceSize, std::vector<Allocation*>> free_small_;
+  std::multimap<VkDeviceSize, Allocation*> free_large_;
+  Block* current_slab_ = nullptr;
+  size_t allocated_ = 0, reserved_ = 0, peak_ = 0;
+};
+
+}  // namespace ember::vulkan

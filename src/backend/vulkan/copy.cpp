@@ -1,0 +1,64 @@
+// Vulkan copy family: strided copies with dtype conversion, and fill (shaders/unary.comp).
+#include <algorithm>
+#include <cstring>
+
+#include "backend/vulkan/kernels.h"
+#include "backend/vulkan/strided.h"
+
+namespace ember::vulkan {
+
+namespace {
+
+struct UnaryPush {
+  uint32_t sizes[4];
+  int32_t out_strides[4];
+  int32_t in_strides[4];
+  uint32_t n, out_offset, in_offset, op, out_dtype, in_dtype, contiguous;
+  float low_f, high_f;
+  uint32_t low_i[2], high_i[2];  // int64 as words: the shader's layout has no padding
+};
+static_assert(sizeof(UnaryPush) <= kPushConstantBytes);
+
+}  // namespace
+
+void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Tensor& out,
+                  Scalar low, Scalar high) {
+  for_each_strided4<2>(out.shape(), {&out, &x}, "vulkan", [&](const Strided4<2>& layout) {
+    UnaryPush push{};
+    std::copy_n(layout.sizes, 4, push.sizes);
+    std::copy_n(layout.strides[0], 4, push.out_strides);
+    std::copy_n(layout.strides[1], 4, push.in_strides);
+    push.n = layout.numel;
+    push.out_offset = layout.offsets[0];
+    push.in_offset = layout.offsets[1];
+    push.op = op;
+    push.out_dtype = static_cast<uint32_t>(out.dtype());
+    push.in_dtype = static_cast<uint32_t>(x.dtype());
+    push.contiguous = layout.contiguous ? 1 : 0;
+    push.low_f = static_cast<float>(low.to_double());
+    push.high_f = static_cast<float>(high.to_double());
+    int64_t low_int = low.to_int(), high_int = high.to_int();
+    std::memcpy(push.low_i, &low_int, 8);
+    std::memcpy(push.high_i, &high_int, 8);
+    backend.launch("unary", {kWorkgroup}, {writes(out), reads(x)}, &push, sizeof push,
+                   groups_for(layout.numel));
+  });
+}
+
+void VulkanBackend::copy(const Tensor& src, const Tensor& dst) {
+  if (any_float64({&src, &dst})) {
+    return fallback("copy", {dst, src}, 1,
+                    [](Backend& cpu, const std::vector<Tensor>& h) { cpu.copy(h[1], h[0]); });
+  }
+  launch_unary(*this, static_cast<uint32_t>(CopyOp::Copy), src, dst);
+}
+
+void VulkanBackend::fill(const Tensor& dst, Scalar value) {
+  if (any_float64({&dst})) {
+    return fallback("fill", {dst}, 1,
+                    [value](Backend& cpu, const std::vector<Tensor>& h) { cpu.fill(h[0], value); });
+  }
+  launch_unary(*this, static_cast<uint32_t>(CopyOp::Fill), dst, dst, value);
+}
+
+}  // namespace ember::vulkan

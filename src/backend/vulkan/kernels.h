@@ -1,0 +1,27 @@
+// Helpers shared by the Vulkan kernel files (copy.cpp, elementwise.cpp, ...).
+#pragma once
+
+#include <initializer_list>
+
+#include "backend/vulkan/vulkan_backend.h"
+#include "ember/scalar.h"
+
+namespace ember::vulkan {
+
+// Shaders compute in float32 and store float64 nowhere (DESIGN §1.6).
+inline bool any_float64(std::initializer_list<const Tensor*> tensors) {
+  for (const Tensor* t : tensors) {
+    if (t->defined() && t->dtype() == kFloat64) return true;
+  }
+  return false;
+}
+
+// The op code unary.comp gives copy, fill and clamp, after UnaryOp's values.
+enum class CopyOp : uint32_t { Copy = 100, Fill = 101, Clamp = 102 };
+
+// One launch of unary.comp: out = op(x) elementwise (x ignored by Fill, which writes low;
+// Clamp bounds x to [low, high]).
+void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Tensor& out,
+                  Scalar low = 0, Scalar high = 0);
+
+}  // namespace ember::vulkan

@@ -1,0 +1,64 @@
+// Compute pipelines, created on first use from the SPIR-V embedded at build time and
+// cached by shader and specialization constants.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "backend/vulkan/context.h"
+
+namespace ember::vulkan {
+
+// Every shader declares at most this many storage buffers and 128 bytes of push constants.
+inline constexpr uint32_t kMaxBindings = 8;
+inline constexpr uint32_t kPushConstantBytes = 128;
+
+struct Pipeline {
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  uint32_t bindings = 0;
+};
+
+// A shader compiled into the library (generated from src/backend/vulkan/shaders/).
+struct ShaderCode {
+  const char* name;
+  const unsigned char* spirv;
+  size_t size;
+};
+// Raises ember::Error for a name no shader has.
+const ShaderCode& shader_code(std::string_view name);
+// Every embedded shader, for tests.
+std::span<const ShaderCode> all_shaders();
+
+class Pipelines {
+ public:
+  explicit Pipelines(const Context& context) : context_(context) {}
+  ~Pipelines();
+  Pipelines(const Pipelines&) = delete;
+  Pipelines& operator=(const Pipelines&) = delete;
+
+  // Specialization constant i gets constants[i] (constant_id 0 is the workgroup size by
+  // convention). The shader must declare exactly `bindings` storage buffers.
+  const Pipeline& get(std::string_view shader, std::initializer_list<uint32_t> constants,
+                      uint32_t bindings);
+
+ private:
+  Pipeline create(const ShaderCode& code, std::initializer_list<uint32_t> constants,
+                  uint32_t bindings);
+  VkDescriptorSetLayout set_layout(uint32_t bindings);
+
+  const Context& context_;
+  std::unordered_map<std::string, std::unique_ptr<Pipeline>> cache_;
+  VkDescriptorSetLayout set_layouts_[kMaxBindings + 1] = {};
+  VkPipelineLayout layouts_[kMaxBindings + 1] = {};
+};
+
+}  // namespace ember::vulkan

@@ -1,0 +1,240 @@
+#include "backend/vulkan/stream.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "backend/vulkan/pipelines.h"
+#include "core/check.h"
+
+namespace ember::vulkan {
+
+namespace {
+
+constexpr uint32_t kDefaultOpsPerSubmit = 128;
+constexpr uint32_t kMaxInFlight = 3;
+constexpr VkPipelineStageFlags kWorkStages =
+    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+constexpr VkAccessFlags kWorkAccess = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                      VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+
+uint32_t ops_per_submit() {
+  const char* text = std::getenv("EMBER_MAX_OPS_PER_SUBMIT");
+  if (text == nullptr || *text == '\0') return kDefaultOpsPerSubmit;
+  char* end = nullptr;
+  long value = std::strtol(text, &end, 10);
+  EMBER_CHECK(*end == '\0' && value > 0 && value <= 65536, "vulkan",
+              "EMBER_MAX_OPS_PER_SUBMIT must be a count from 1 to 65536, got '", text, "'");
+  return static_cast<uint32_t>(value);
+}
+
+bool contains(const std::vector<Allocation*>& list, Allocation* allocation) {
+  return std::find(list.begin(), list.end(), allocation) != list.end();
+}
+
+}  // namespace
+
+Stream::Stream(const Context& context) : context_(context), max_ops_per_submit_(ops_per_submit()) {
+  VkCommandPoolCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+  info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+  info.queueFamilyIndex = context.queue_family();
+  check(vkCreateCommandPool(context.device(), &info, nullptr, &pool_), "vkCreateCommandPool");
+  open_ = fresh_submission();
+  begin();
+}
+
+Stream::~Stream() {
+  VkDevice device = context_.device();
+  vkDeviceWaitIdle(device);
+  auto destroy = [device](Submission& s) {
+    vkDestroyDescriptorPool(device, s.descriptors, nullptr);
+    vkDestroyFence(device, s.fence, nullptr);
+  };
+  destroy(open_);
+  for (auto& s : in_flight_) destroy(s);
+  for (auto& s : spare_) destroy(s);
+  vkDestroyCommandPool(device, pool_, nullptr);
+}
+
+Stream::Submission Stream::fresh_submission() {
+  if (!spare_.empty()) {
+    Submission reused = spare_.back();
+    spare_.pop_back();
+    return reused;
+  }
+  Submission s;
+  VkCommandBufferAllocateInfo buffers{};
+  buffers.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+  buffers.commandPool = pool_;
+  buffers.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  buffers.commandBufferCount = 1;
+  check(vkAllocateCommandBuffers(context_.device(), &buffers, &s.commands),
+        "vkAllocateCommandBuffers");
+  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, max_ops_per_submit_ * kMaxBindings};
+  VkDescriptorPoolCreateInfo pool{};
+  pool.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+  pool.maxSets = max_ops_per_submit_;
+  pool.poolSizeCount = 1;
+  pool.pPoolSizes = &size;
+  check(vkCreateDescriptorPool(context_.device(), &pool, nullptr, &s.descriptors),
+        "vkCreateDescriptorPool");
+  VkFenceCreateInfo fence{};
+  fence.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+  check(vkCreateFence(context_.device(), &fence, nullptr, &s.fence), "vkCreateFence");
+  return s;
+}
+
+void Stream::begin() {
+  VkCommandBufferBeginInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  check(vkBeginCommandBuffer(open_.commands, &info), "vkBeginCommandBuffer");
+  open_.serial = open_serial_;
+  open_has_work_ = false;
+  ops_in_open_ = 0;
+  // Work of earlier submissions on this queue is ordered before this buffer's only by a
+  // barrier; one at the start covers every buffer they touched.
+  barrier(kWorkStages, kWorkAccess);
+}
+
+void Stream::barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
+  VkMemoryBarrier memory{};
+  memory.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+  memory.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  memory.dstAccessMask = dst_access;
+  vkCmdPipelineBarrier(open_.commands, kWorkStages, dst_stage, 0, 1, &memory, 0, nullptr, 0,
+                       nullptr);
+  written_.clear();
+  read_.clear();
+}
+
+void Stream::record_uses(std::span<const BufferUse> uses) {
+  bool hazard = false;
+  for (const BufferUse& use : uses) {
+    hazard = hazard || contains(written_, use.allocation) ||
+             (use.write && contains(read_, use.allocation));
+  }
+  if (hazard) barrier(kWorkStages, kWorkAccess);
+  for (const BufferUse& use : uses) {
+    (use.write ? written_ : read_).push_back(use.allocation);
+    use.allocation->last_use = open_serial_;
+  }
+}
+
+VkDescriptorSet Stream::descriptor_set(const Pipeline& pipeline) {
+  VkDescriptorSetAllocateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+  info.descriptorPool = open_.descriptors;
+  info.descriptorSetCount = 1;
+  info.pSetLayouts = &pipeline.set_layout;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  check(vkAllocateDescriptorSets(context_.device(), &info, &set), "vkAllocateDescriptorSets");
+  return set;
+}
+
+void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffers,
+                      const void* push, uint32_t push_bytes, Groups groups) {
+  EMBER_CHECK(buffers.size() == pipeline.bindings, "vulkan", "a kernel takes ", pipeline.bindings,
+              " buffers, got ", buffers.size());
+  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  record_uses(buffers);
+  VkDescriptorSet set = descriptor_set(pipeline);
+  VkDescriptorBufferInfo infos[kMaxBindings];
+  VkWriteDescriptorSet writes[kMaxBindings];
+  for (uint32_t i = 0; i < buffers.size(); ++i) {
+    const Allocation& a = *buffers[i].allocation;
+    infos[i] = {a.buffer, a.offset, a.size};
+    writes[i] = {};
+    writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+    writes[i].dstSet = set;
+    writes[i].dstBinding = i;
+    writes[i].descriptorCount = 1;
+    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    writes[i].pBufferInfo = &infos[i];
+  }
+  vkUpdateDescriptorSets(context_.device(), pipeline.bindings, writes, 0, nullptr);
+  VkCommandBuffer cb = open_.commands;
+  vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline);
+  vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, 1, &set, 0,
+                          nullptr);
+  if (push_bytes > 0) {
+    vkCmdPushConstants(cb, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
+  }
+  vkCmdDispatch(cb, groups.x, groups.y, groups.z);
+  open_has_work_ = true;
+  ++ops_in_open_;
+}
+
+void Stream::copy(Allocation* src, VkDeviceSize src_offset, Allocation* dst,
+                  VkDeviceSize dst_offset, VkDeviceSize nbytes) {
+  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  BufferUse uses[] = {{src, false}, {dst, true}};
+  record_uses(uses);
+  VkBufferCopy region{src->offset + src_offset, dst->offset + dst_offset, nbytes};
+  vkCmdCopyBuffer(open_.commands, src->buffer, dst->buffer, 1, &region);
+  open_has_work_ = true;
+  ++ops_in_open_;
+}
+
+void Stream::fill(Allocation* dst, uint32_t word) {
+  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  BufferUse use{dst, true};
+  record_uses({&use, 1});
+  vkCmdFillBuffer(open_.commands, dst->buffer, dst->offset, dst->size, word);
+  open_has_work_ = true;
+  ++ops_in_open_;
+}
+
+void Stream::flush() {
+  if (!open_has_work_) return;
+  // Results become visible to host reads once the fence has signalled.
+  barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+  check(vkEndCommandBuffer(open_.commands), "vkEndCommandBuffer");
+  if (in_flight_.size() >= kMaxInFlight) wait_for(in_flight_.front().serial);
+  VkSubmitInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  info.commandBufferCount = 1;
+  info.pCommandBuffers = &open_.commands;
+  check(vkQueueSubmit(context_.queue(), 1, &info, open_.fence), "vkQueueSubmit");
+  in_flight_.push_back(open_);
+  ++open_serial_;
+  open_ = fresh_submission();
+  begin();
+}
+
+void Stream::retire(Submission& submission) {
+  check(vkResetFences(context_.device(), 1, &submission.fence), "vkResetFences");
+  check(vkResetDescriptorPool(context_.device(), submission.descriptors, 0),
+        "vkResetDescriptorPool");
+  check(vkResetCommandBuffer(submission.commands, 0), "vkResetCommandBuffer");
+  completed_ = std::max(completed_, submission.serial);
+  spare_.push_back(submission);
+}
+
+void Stream::wait_for(uint64_t serial) {
+  if (serial <= completed_) return;
+  if (serial >= open_serial_) flush();
+  while (!in_flight_.empty() && in_flight_.front().serial <= serial) {
+    Submission& oldest = in_flight_.front();
+    check(vkWaitForFences(context_.device(), 1, &oldest.fence, VK_TRUE, UINT64_MAX),
+          "vkWaitForFences");
+    retire(oldest);
+    in_flight_.pop_front();
+  }
+  // An open command buffer without work has nothing to wait for.
+  completed_ = std::max(completed_, std::min(serial, open_serial_ - 1));
+}
+
+uint64_t Stream::poll() {
+  while (!in_flight_.empty()) {
+    VkResult status = vkGetFenceStatus(context_.device(), in_flight_.front().fence);
+    if (status == VK_NOT_READY) break;
+    check(status, "vkGetFenceStatus");
+    retire(in_flight_.front());
+    in_flight_.pop_front();
+  }
+  return completed_;
+}
+
+}  // namespace ember::vulkan

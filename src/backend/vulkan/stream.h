@@ -1,0 +1,88 @@
+// The Vulkan stream: ops are recorded into an open command buffer that is submitted in
+// batches; the host waits only when it needs a result.
+//
+// Each command buffer is a "submission" with a serial number. An allocation remembers the
+// serial of the last submission that used it, so a host read waits for exactly that
+// submission, and a freed range is reused only once that submission has finished.
+// Barriers are recorded only where a dispatch touches a buffer that an earlier dispatch
+// since the last barrier wrote (or writes one that it read).
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <vector>
+
+#include "backend/vulkan/allocator.h"
+#include "backend/vulkan/context.h"
+
+namespace ember::vulkan {
+
+struct Pipeline;
+
+struct BufferUse {
+  Allocation* allocation;
+  bool write;
+};
+
+struct Groups {
+  uint32_t x = 1, y = 1, z = 1;
+};
+
+class Stream {
+ public:
+  explicit Stream(const Context& context);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Records one compute dispatch; buffers bind to bindings 0, 1, ... in order.
+  void dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffers, const void* push,
+                uint32_t push_bytes, Groups groups);
+  void copy(Allocation* src, VkDeviceSize src_offset, Allocation* dst, VkDeviceSize dst_offset,
+            VkDeviceSize nbytes);
+  void fill(Allocation* dst, uint32_t word);
+
+  // Submits the open command buffer if it holds work.
+  void flush();
+  // Waits until the submission with this serial has finished (flushing it if it is open).
+  void wait_for(uint64_t serial);
+  void wait_idle() { wait_for(open_serial_); }
+
+  uint64_t open_serial() const { return open_serial_; }
+  uint64_t completed_serial() const { return completed_; }
+  // Polls fences without blocking; returns the last finished serial.
+  uint64_t poll();
+
+ private:
+  struct Submission {
+    VkCommandBuffer commands = VK_NULL_HANDLE;
+    VkDescriptorPool descriptors = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    uint64_t serial = 0;
+  };
+
+  void begin();
+  void record_uses(std::span<const BufferUse> uses);
+  void barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access);
+  VkDescriptorSet descriptor_set(const Pipeline& pipeline);
+  void retire(Submission& submission);
+  Submission fresh_submission();
+
+  const Context& context_;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  Submission open_;
+  bool open_has_work_ = false;
+  uint32_t ops_in_open_ = 0;
+  uint32_t max_ops_per_submit_;
+  std::deque<Submission> in_flight_;
+  std::vector<Submission> spare_;
+  uint64_t open_serial_ = 1;
+  uint64_t completed_ = 0;
+  // Buffers written and read since the last barrier in the open command buffer.
+  std::vector<Allocation*> written_, read_;
+};
+
+}  // namespace ember::vulkan

@@ -1,0 +1,125 @@
+#include "backend/vulkan/vulkan_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "core/check.h"
+
+namespace ember::vulkan {
+
+namespace {
+
+// Tests set EMBER_POISON_MEMORY=1: fresh memory then reads as NaN (or -1), as on the CPU.
+bool poison_memory() {
+  static const bool poison = std::getenv("EMBER_POISON_MEMORY") != nullptr;
+  return poison;
+}
+
+}  // namespace
+
+Groups groups_for(uint64_t items, uint32_t per_group) {
+  uint64_t groups = (items + per_group - 1) / per_group;
+  if (groups <= kMaxGroupsPerAxis) return {static_cast<uint32_t>(std::max<uint64_t>(groups, 1)), 1};
+  uint64_t rows = (groups + kMaxGroupsPerAxis - 1) / kMaxGroupsPerAxis;
+  EMBER_CHECK(rows <= kMaxGroupsPerAxis, "vulkan", "a launch of ", items, " items is too large");
+  return {kMaxGroupsPerAxis, static_cast<uint32_t>(rows)};
+}
+
+VulkanBackend::VulkanBackend(int index)
+    : device_(DeviceType::Vulkan, index),
+      context_(index),
+      stream_(context_),
+      memory_(context_, MemoryKind::Device, device_, [this] { stream_.wait_idle(); }),
+      staging_(context_, MemoryKind::Staging, device_, [this] { stream_.wait_idle(); }),
+      pipelines_(context_) {}
+
+void VulkanBackend::release_storage(void* data, size_t /*nbytes*/, void* backend) {
+  static_cast<VulkanBackend*>(backend)->release(static_cast<Allocation*>(data));
+}
+
+void VulkanBackend::release(Allocation* allocation) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  memory_.release(allocation);
+}
+
+std::shared_ptr<Storage> VulkanBackend::allocate(size_t nbytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Allocation* allocation = memory_.allocate(nbytes);
+  if (poison_memory()) stream_.fill(allocation, 0xffffffffu);
+  return std::make_shared<Storage>(device_, nbytes, allocation, &release_storage, this);
+}
+
+void VulkanBackend::write(const Storage& dst, size_t dst_offset, const void* src, size_t nbytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto* target = static_cast<Allocation*>(dst.data());
+  if (target->mapped != nullptr) {
+    stream_.wait_for(target->last_use);
+    std::memcpy(target->mapped + dst_offset, src, nbytes);
+    return;
+  }
+  Allocation* staging = staging_.allocate(nbytes);
+  stream_.wait_for(staging->last_use);  // the range may still feed an earlier copy
+  std::memcpy(staging->mapped, src, nbytes);
+  stream_.copy(staging, 0, target, dst_offset, nbytes);
+  staging_.release(staging);
+}
+
+void VulkanBackend::read(const Storage& src, size_t src_offset, void* dst, size_t nbytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto* source = static_cast<Allocation*>(src.data());
+  if (source->mapped != nullptr) {
+    stream_.wait_for(source->last_use);
+    std::memcpy(dst, source->mapped + src_offset, nbytes);
+    return;
+  }
+  Allocation* staging = staging_.allocate(nbytes);
+  stream_.copy(source, src_offset, staging, 0, nbytes);
+  stream_.wait_for(staging->last_use);
+  std::memcpy(dst, staging->mapped, nbytes);
+  staging_.release(staging);
+}
+
+void VulkanBackend::synchronize() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stream_.wait_idle();
+}
+
+MemoryStats VulkanBackend::memory_stats() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return memory_.stats();
+}
+
+void VulkanBackend::reset_peak_memory() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  memory_.reset_peak();
+}
+
+void VulkanBackend::empty_cache() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  memory_.empty_cache();
+  staging_.empty_cache();
+}
+
+void VulkanBackend::launch(std::string_view shader, std::initializer_list<uint32_t> constants,
+                           std::initializer_list<BufferUse> buffers, const void* push,
+                           uint32_t push_bytes, Groups groups) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Pipeline& pipeline =
+      pipelines_.get(shader, constants, static_cast<uint32_t>(buffers.size()));
+  stream_.dispatch(pipeline, std::span<const BufferUse>(buffers.begin(), buffers.size()), push,
+                   push_bytes, groups);
+}
+
+VulkanBackend& backend(int index) {
+  static std::mutex mutex;
+  static auto* backends = new std::map<int, VulkanBackend*>;  // kept: tensors outlive statics
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = backends->find(index);
+  if (found != backends->end()) return *found->second;
+  auto* opened = new VulkanBackend(index);
+  backends->emplace(index, opened);
+  return *opened;
+}
+
+}  // namespace ember::vulkan

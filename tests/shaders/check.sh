@@ -1,0 +1,23 @@
+#!/bin/sh
+# Every embedded shader must be valid SPIR-V for Vulkan 1.1, use no float64 and no 64-bit
+# atomics (DESIGN §1.6), and translate to Metal Shading Language as MoltenVK will.
+# Usage: check.sh SPIRV_DIR
+set -eu
+dir=$1
+count=0
+for spv in "$dir"/*.spv; do
+  name=$(basename "$spv" .spv)
+  spirv-val --target-env vulkan1.1 "$spv" || { echo "$name: spirv-val failed"; exit 1; }
+  capabilities=$(spirv-dis "$spv" | grep OpCapability)
+  for forbidden in Float64 Int64Atomics; do
+    if echo "$capabilities" | grep -qw "$forbidden"; then
+      echo "$name: uses $forbidden"
+      exit 1
+    fi
+  done
+  spirv-cross --msl --msl-version 20300 "$spv" --output /dev/null ||
+    { echo "$name: spirv-cross --msl failed"; exit 1; }
+  count=$((count + 1))
+done
+[ "$count" -gt 0 ] || { echo "no shaders in $dir"; exit 1; }
+echo "ok: $count shaders"
