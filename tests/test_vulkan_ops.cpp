@@ -1,6 +1,7 @@
 // The backend-ops harness: every primitive on vulkan:0 against a float64 CPU reference,
 // with random non-zero inputs, poisoned outputs (EMBER_POISON_MEMORY=1), non-contiguous
 // and broadcast inputs and sizes that are not multiples of the workgroup size.
+#include <memory>
 #include <set>
 
 #include "backend/vulkan/vulkan_backend.h"
@@ -157,6 +158,271 @@ TEST(VulkanOps, ClampKeepsNaN) {
   EXPECT_TRUE(std::isnan(got[0]));
   EXPECT_EQ(got[1], -1);
   EXPECT_EQ(got[2], 1);
+}
+
+TEST(VulkanOps, BinaryOpsWithBroadcastMatchFloat64) {
+  REQUIRE_GPU();
+  using Binary = Tensor (*)(const Tensor&, const Tensor&);
+  const std::pair<const char*, Binary> cases[] = {
+      {"add", [](const Tensor& a, const Tensor& b) { return a + b; }},
+      {"sub", [](const Tensor& a, const Tensor& b) { return a - b; }},
+      {"mul", [](const Tensor& a, const Tensor& b) { return a * b; }},
+      {"div", [](const Tensor& a, const Tensor& b) { return a / b; }},
+      {"pow", [](const Tensor& a, const Tensor& b) { return pow(abs(a), b); }},
+      {"maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }},
+      {"minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }},
+      {"remainder", [](const Tensor& a, const Tensor& b) { return remainder(a * 5, b); }},
+  };
+  for (const auto& [name, f] : cases) {
+    SCOPED_TRACE(name);
+    expect_matches_cpu([f](const Inputs& x) { return f(x[0], x[1]); }, {{5, 1, 301}, {4, 1}},
+                       1e-11);
+    expect_matches_cpu([f](const Inputs& x) { return f(x[0], x[1]); }, {{3, 257}, {3, 257}}, 1e-11);
+  }
+}
+
+TEST(VulkanOps, ScalarOperandsOnEitherSide) {
+  REQUIRE_GPU();
+  expect_matches_cpu([](const Inputs& x) { return x[0] * 2.5 - 1; }, {{9, 70}}, 1e-12);
+  expect_matches_cpu([](const Inputs& x) { return 3.0 / x[0]; }, {{9, 70}}, 1e-12);
+  expect_matches_cpu([](const Inputs& x) { return pow(2.0, x[0]); }, {{9, 70}}, 1e-11);
+  expect_matches_cpu([](const Inputs& x) { return pow(x[0], 3); }, {{9, 70}}, 1e-11);
+  expect_matches_cpu([](const Inputs& x) { return where(gt(x[0], 0.5), x[0], 7.0); }, {{9, 70}},
+                     1e-12);
+}
+
+TEST(VulkanOps, ComparisonsAndLogicalOpsWriteBool) {
+  REQUIRE_GPU();
+  Tensor a = random_tensor({6, 50}, kFloat32, 1), b = random_tensor({50}, kFloat32, 2);
+  b.slice(0, 0, 10).copy_(a.select(0, 2).slice(0, 0, 10));  // some equal pairs
+  Tensor ga = a.to(kGpu), gb = b.to(kGpu);
+  using Cmp = Tensor (*)(const Tensor&, const Tensor&);
+  for (Cmp f :
+       {Cmp(eq), Cmp(ne), Cmp(lt), Cmp(le), Cmp(gt), Cmp(ge), Cmp(logical_and), Cmp(logical_or)}) {
+    Tensor got = f(ga, gb);
+    EXPECT_EQ(got.dtype(), kBool);
+    EXPECT_EQ(values_of(got), values_of(f(a, b)));
+  }
+  EXPECT_EQ(values_of(lt(ga, 0.25)), values_of(lt(a, 0.25)));
+}
+
+TEST(VulkanOps, IntegerArithmeticIsExact) {
+  REQUIRE_GPU();
+  std::vector<int64_t> av = {int64_t{1} << 40, -7, 123456789012, 5, -3, 0};
+  std::vector<int64_t> bv = {3, 2, -1000, 4, -3, 9};
+  Tensor a = from_vector(av), b = from_vector(bv);
+  Tensor ga = a.to(kGpu), gb = b.to(kGpu);
+  EXPECT_EQ((ga + gb).to_vector<int64_t>(), (a + b).to_vector<int64_t>());
+  EXPECT_EQ((ga - gb).to_vector<int64_t>(), (a - b).to_vector<int64_t>());
+  EXPECT_EQ((ga * gb).to_vector<int64_t>(), (a * b).to_vector<int64_t>());
+  EXPECT_EQ(maximum(ga, gb).to_vector<int64_t>(), maximum(a, b).to_vector<int64_t>());
+  EXPECT_EQ(pow(ga.slice(0, 1, 6), 3).to_vector<int64_t>(),
+            pow(a.slice(0, 1, 6), 3).to_vector<int64_t>());
+  EXPECT_EQ((ga * 3 + 1).to_vector<int64_t>(), (a * 3 + 1).to_vector<int64_t>());
+  Tensor small = from_vector<int32_t>({2147483647, -5, 100}).to(kGpu);
+  EXPECT_EQ((small + 1).to_vector<int32_t>(), (std::vector<int32_t>{-2147483647 - 1, -4, 101}));
+  Tensor bytes = from_vector<uint8_t>({250, 3, 7}).to(kGpu);
+  EXPECT_EQ((bytes + bytes).to_vector<uint8_t>(), (std::vector<uint8_t>{244, 6, 14}));
+}
+
+TEST(VulkanOps, WhereWithBroadcastConditions) {
+  REQUIRE_GPU();
+  Tensor cond = gt(random_tensor({4, 1, 33}, kFloat32, 5), 0);
+  Tensor a = random_tensor({4, 9, 33}, kFloat32, 6), b = random_tensor({9, 1}, kFloat32, 7);
+  EXPECT_EQ(values_of(where(cond.to(kGpu), a.to(kGpu), b.to(kGpu))), values_of(where(cond, a, b)));
+  Tensor ia = arange(12, kInt64).reshape({3, 4});
+  Tensor ib = full({3, 4}, int64_t{1} << 50, kInt64);
+  Tensor mask = eq(remainder(arange(12, kInt64), 3), 0).reshape({3, 4});
+  EXPECT_EQ(where(mask.to(kGpu), ia.to(kGpu), ib.to(kGpu)).to_vector<int64_t>(),
+            where(mask, ia, ib).to_vector<int64_t>());
+}
+
+TEST(VulkanOps, ReductionsOverAnyDimsMatchFloat64) {
+  REQUIRE_GPU();
+  const std::vector<std::vector<int64_t>> dim_sets = {{0}, {1}, {2}, {0, 2}, {1, 2}, {0, 1, 2}};
+  for (const auto& dims : dim_sets) {
+    SCOPED_TRACE(::testing::PrintToString(dims));
+    Dims d(dims);
+    expect_matches_cpu([&](const Inputs& x) { return sum(x[0], d); }, {{7, 30, 301}}, 1e-10);
+    expect_matches_cpu([&](const Inputs& x) { return mean(x[0], d, true); }, {{7, 30, 301}}, 1e-10);
+    expect_matches_cpu([&](const Inputs& x) { return amax(x[0], d); }, {{7, 30, 301}}, 1e-14);
+    expect_matches_cpu([&](const Inputs& x) { return amin(x[0], d); }, {{7, 30, 301}}, 1e-14);
+    expect_matches_cpu([&](const Inputs& x) { return prod(x[0] * 0.05 + 1, d); }, {{7, 30, 31}},
+                       1e-9);
+  }
+  for (int64_t dim : {0, 1, 2}) {
+    Tensor x = random_tensor({6, 40, 300}, kFloat32, 11);
+    x.select(1, 3).fill_(2.0);  // repeated maxima: the first one wins
+    x.select(1, 5).fill_(2.0);
+    EXPECT_EQ(values_of(argmax(x.to(kGpu), dim)), values_of(argmax(x, dim)));
+    EXPECT_EQ(values_of(argmin(x.to(kGpu), dim)), values_of(argmin(x, dim)));
+  }
+}
+
+TEST(VulkanOps, ReductionsOfIntegersBoolsAndNaN) {
+  REQUIRE_GPU();
+  Tensor i = from_vector<int64_t>({int64_t{1} << 40, 3, -9, 12, 5, 6}).reshape({2, 3});
+  EXPECT_EQ(sum(i.to(kGpu), 1).to_vector<int64_t>(), sum(i, 1).to_vector<int64_t>());
+  EXPECT_EQ(amax(i.to(kGpu), 0).to_vector<int64_t>(), amax(i, 0).to_vector<int64_t>());
+  EXPECT_EQ(argmin(i.to(kGpu), 1).to_vector<int64_t>(), argmin(i, 1).to_vector<int64_t>());
+  Tensor flags = gt(random_tensor({5, 77}), 0);
+  EXPECT_EQ(values_of(all(flags.to(kGpu), 1)), values_of(all(flags, 1)));
+  EXPECT_EQ(values_of(any(flags.to(kGpu), 0)), values_of(any(flags, 0)));
+  EXPECT_EQ(sum(flags.to(kGpu)).item<int64_t>(), sum(flags).item<int64_t>());
+  Tensor n = from_vector<float>({1, NAN, 3, 4, 5, 6}).reshape({2, 3});
+  std::vector<double> got = values_of(amax(n.to(kGpu), 1));
+  EXPECT_TRUE(std::isnan(got[0]));
+  EXPECT_EQ(got[1], 6);
+  EXPECT_EQ(argmax(n.to(kGpu), 1).to_vector<int64_t>(), (std::vector<int64_t>{1, 2}));
+  EXPECT_TRUE(std::isnan(mean(empty({0}, kFloat32, kGpu)).item<float>()));
+}
+
+TEST(VulkanOps, SoftmaxAndCumsumAlongEveryDim) {
+  REQUIRE_GPU();
+  for (int64_t dim : {0, 1, 2}) {
+    SCOPED_TRACE(dim);
+    expect_matches_cpu([=](const Inputs& x) { return softmax(x[0] * 3, dim); }, {{5, 6, 300}},
+                       1e-11);
+    expect_matches_cpu([=](const Inputs& x) { return log_softmax(x[0] * 3, dim); }, {{5, 6, 300}},
+                       1e-11);
+    expect_matches_cpu([=](const Inputs& x) { return cumsum(x[0], dim); }, {{5, 6, 300}}, 1e-11);
+  }
+  Tensor i = arange(20, kInt64).reshape({4, 5});
+  EXPECT_EQ(cumsum(i.to(kGpu), 1).to_vector<int64_t>(), cumsum(i, 1).to_vector<int64_t>());
+}
+
+TEST(VulkanOps, MatmulOfEveryLayoutMatchesFloat64) {
+  REQUIRE_GPU();
+  auto mm = [](const Inputs& x) { return matmul(x[0], x[1]); };
+  auto mm_at = [](const Inputs& x) { return matmul(x[0].t(), x[1]); };
+  auto mm_bt = [](const Inputs& x) { return matmul(x[0], x[1].t()); };
+  expect_matches_cpu(mm, {{67, 45}, {45, 130}}, 1e-10);
+  expect_matches_cpu(mm_at, {{45, 67}, {45, 130}}, 1e-10);
+  expect_matches_cpu(mm_bt, {{67, 45}, {130, 45}}, 1e-10);
+  expect_matches_cpu(mm, {{1, 200}, {200, 3}}, 1e-10);
+  expect_matches_cpu(mm, {{3, 5, 17, 33}, {3, 5, 33, 9}}, 1e-10);  // batched
+  expect_matches_cpu(mm, {{4, 17, 33}, {33, 70}}, 1e-10);          // broadcast b
+  expect_matches_cpu(mm, {{300}, {300, 7}}, 1e-10);                // vector @ matrix
+}
+
+TEST(VulkanOps, IndexFamilyMatchesCpu) {
+  REQUIRE_GPU();
+  Tensor x = random_tensor({6, 7, 5});
+  Tensor index = from_vector<int64_t>({4, 0, 6, 6, 2});
+  for (int64_t dim : {0, 1}) {
+    Tensor idx = remainder(index, x.shape()[dim]);
+    EXPECT_EQ(values_of(index_select(x.to(kGpu), dim, idx.to(kGpu))),
+              values_of(index_select(x, dim, idx)));
+  }
+  Tensor ix = arange(42, kInt64).reshape({6, 7}) * (int64_t{1} << 33);
+  EXPECT_EQ(index_select(ix.to(kGpu), 1, index.to(kGpu)).to_vector<int64_t>(),
+            index_select(ix, 1, index).to_vector<int64_t>());
+  Tensor g = randint(0, 7, {6, 4, 5});
+  EXPECT_EQ(values_of(gather(x.to(kGpu), 1, g.to(kGpu))), values_of(gather(x, 1, g)));
+  Tensor src = random_tensor({6, 4, 5}, kFloat32, 3);
+  Tensor base = random_tensor({6, 7, 5}, kFloat32, 4);
+  EXPECT_NMSE_BELOW(scatter_add(base.to(kGpu), 1, g.to(kGpu), src.to(kGpu)),
+                    values_of(scatter_add(base, 1, g, src)), 1e-12);
+  Tensor rows = random_tensor({5, 7, 5}, kFloat32, 5);
+  Tensor repeated = from_vector<int64_t>({4, 0, 5, 5, 2});  // two adds into row 5
+  EXPECT_NMSE_BELOW(index_add(base.to(kGpu), 0, repeated.to(kGpu), rows.to(kGpu)),
+                    values_of(index_add(base, 0, repeated, rows)), 1e-12);
+}
+
+TEST(VulkanOps, IndexOutOfRangeRaisesAtTheNextWait) {
+  REQUIRE_GPU();
+  Tensor x = random_tensor({4, 3}).to(kGpu);
+  Tensor bad = from_vector<int64_t>({1, 9}).to(kGpu);
+  expect_error([&] { index_select(x, 0, bad).to(kCPU); }, "index", "index 9 is out of range");
+  // The error is reported once; the device keeps working.
+  EXPECT_EQ(values_of(index_select(x, 0, from_vector<int64_t>({3}).to(kGpu))),
+            values_of(x.to(kCPU).select(0, 3)));
+}
+
+TEST(VulkanOps, RandomNumbersAreTheCpusNumbers) {
+  REQUIRE_GPU();
+  for (int64_t n : {1, 7, 1001}) {
+    manual_seed(42);
+    Tensor cpu_u = rand({n});
+    Tensor cpu_n = randn({n});
+    Tensor cpu_i = randint(-5, 1000, {n});
+    Tensor cpu_i32 = randint(3, 9, {n}, kInt32);
+    manual_seed(42);
+    EXPECT_EQ(values_of(rand({n}, kFloat32, kGpu)), values_of(cpu_u));
+    EXPECT_NMSE_BELOW(randn({n}, kFloat32, kGpu), values_of(cpu_n), 1e-10);
+    EXPECT_EQ(values_of(randint(-5, 1000, {n}, kInt64, kGpu)), values_of(cpu_i));
+    EXPECT_EQ(values_of(randint(3, 9, {n}, kInt32, kGpu)), values_of(cpu_i32));
+  }
+}
+
+TEST(VulkanOps, CrossEntropyAndItsGradientMatchFloat64) {
+  REQUIRE_GPU();
+  Tensor target = from_vector<int64_t>({3, 0, 299, 7, -100, 5, 1});
+  for (double smoothing : {0.0, 0.1}) {
+    nn::functional::CrossEntropyOptions options;
+    options.label_smoothing = smoothing;
+    Tensor logits = random_tensor({7, 300}, kFloat64) * 3;
+    Tensor cpu = logits.clone().requires_grad_(true);
+    Tensor loss_cpu = nn::functional::cross_entropy(cpu, target, options);
+    loss_cpu.backward();
+    Tensor gpu = logits.to(kFloat32).to(kGpu).requires_grad_(true);
+    Tensor loss_gpu = nn::functional::cross_entropy(gpu, target.to(kGpu), options);
+    loss_gpu.backward();
+    EXPECT_NEAR(loss_gpu.item<double>(), loss_cpu.item<double>(), 1e-5 * loss_cpu.item<double>());
+    EXPECT_NMSE_BELOW(gpu.grad(), values_of(cpu.grad()), 1e-10);
+  }
+  Tensor logits = random_tensor({2, 3}).to(kGpu);
+  expect_error(
+      [&] {
+        nn::functional::cross_entropy(logits, from_vector<int64_t>({0, 3}).to(kGpu)).item<float>();
+      },
+      "cross_entropy", "target 3 is out of range for 3 classes");
+}
+
+TEST(VulkanOps, LayerNormAndItsGradientMatchFloat64) {
+  REQUIRE_GPU();
+  for (bool affine : {false, true}) {
+    Tensor x = random_tensor({9, 300}, kFloat64) * 2 + 1;
+    Tensor w = random_tensor({300}, kFloat64, 3), b = random_tensor({300}, kFloat64, 4);
+    Tensor weight_grad = random_tensor({9, 300}, kFloat64, 5);
+    auto run = [&](const Device& device, DType dtype) {
+      Tensor xi = x.to(dtype).to(device).detach().clone().requires_grad_(true);
+      Tensor wi = affine ? w.to(dtype).to(device) : Tensor();
+      Tensor bi = affine ? b.to(dtype).to(device) : Tensor();
+      Tensor y = nn::functional::layer_norm(xi, {300}, wi, bi);
+      (y * weight_grad.to(dtype).to(device)).sum().backward();
+      return std::pair{y, xi.grad()};
+    };
+    auto [y_cpu, g_cpu] = run(kCPU, kFloat64);
+    auto [y_gpu, g_gpu] = run(kGpu, kFloat32);
+    EXPECT_NMSE_BELOW(y_gpu, values_of(y_cpu), 1e-10);
+    EXPECT_NMSE_BELOW(g_gpu, values_of(g_cpu), 1e-9);
+  }
+}
+
+TEST(VulkanOps, AdamStepsMatchFloat64) {
+  REQUIRE_GPU();
+  for (bool decoupled : {false, true}) {
+    Tensor start = random_tensor({33, 17}, kFloat64);
+    Tensor grad = random_tensor({33, 17}, kFloat64, 2);
+    auto run = [&](const Device& device, DType dtype) {
+      Tensor p = start.to(dtype).to(device).detach().clone().requires_grad_(true);
+      std::unique_ptr<optim::Optimizer> opt;
+      if (decoupled) {
+        opt = std::make_unique<optim::AdamW>(std::vector<Tensor>{p});
+      } else {
+        optim::AdamOptions options;
+        options.weight_decay = 0.01;
+        opt = std::make_unique<optim::Adam>(std::vector<Tensor>{p}, options);
+      }
+      for (int step = 1; step <= 3; ++step) {
+        p.set_grad((grad * step).to(dtype).to(device));
+        opt->step();
+      }
+      return p.detach();
+    };
+    EXPECT_NMSE_BELOW(run(kGpu, kFloat32), values_of(run(kCPU, kFloat64)), 1e-12);
+  }
 }
 
 }  // namespace

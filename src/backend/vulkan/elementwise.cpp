@@ -1,7 +1,80 @@
-// Vulkan elementwise family: unary, binary, binary_scalar, where and clamp.
+// Vulkan elementwise family: unary, binary, binary_scalar, where and clamp
+// (shaders/unary.comp, binary.comp, where.comp).
+#include <algorithm>
+#include <cstring>
+
 #include "backend/vulkan/kernels.h"
+#include "backend/vulkan/strided.h"
 
 namespace ember::vulkan {
+
+namespace {
+
+enum class ScalarMode : uint32_t { None = 0, Second = 1, First = 2 };
+
+struct BinaryPush {
+  uint32_t sizes[4];
+  int32_t strides[3][4];  // out, a, b
+  uint32_t n, out_offset, a_offset, b_offset, op, dtype, out_dtype, contiguous, scalar_mode;
+  float scalar_f;
+  uint32_t scalar_i[2];
+};
+static_assert(sizeof(BinaryPush) <= kPushConstantBytes);
+
+struct WherePush {
+  uint32_t sizes[4];
+  int32_t strides[4][4];  // out, condition, a, b
+  uint32_t n, offsets[4], dtype, cond_dtype, contiguous;
+};
+static_assert(sizeof(WherePush) <= kPushConstantBytes);
+
+// The number as the CPU converts it to the tensor's dtype, as int64.
+int64_t scalar_as_int(Scalar value, DType dtype) {
+  double d = value.to_double();
+  switch (dtype) {
+    case kBool:
+      return value.is_floating_point() ? d != 0 : value.to_int() != 0;
+    case kUInt8:
+      return value.is_floating_point() ? static_cast<uint8_t>(d)
+                                       : static_cast<uint8_t>(value.to_int());
+    case kInt32:
+      return value.is_floating_point() ? static_cast<int32_t>(d)
+                                       : static_cast<int32_t>(value.to_int());
+    default:
+      return value.to_int();
+  }
+}
+
+void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const Tensor& b,
+                   ScalarMode mode, Scalar scalar, const Tensor& out) {
+  for_each_strided4<3>(out.shape(), {&out, &a, &b}, binary_op_name(op),
+                       [&](const Strided4<3>& layout) {
+                         BinaryPush push{};
+                         std::copy_n(layout.sizes, 4, push.sizes);
+                         std::memcpy(push.strides, layout.strides, sizeof push.strides);
+                         push.n = layout.numel;
+                         push.out_offset = layout.offsets[0];
+                         push.a_offset = layout.offsets[1];
+                         push.b_offset = layout.offsets[2];
+                         push.op = static_cast<uint32_t>(op);
+                         push.dtype = static_cast<uint32_t>(a.dtype());
+                         push.out_dtype = static_cast<uint32_t>(out.dtype());
+                         push.contiguous = layout.contiguous ? 1 : 0;
+                         push.scalar_mode = static_cast<uint32_t>(mode);
+                         push.scalar_f = static_cast<float>(scalar.to_double());
+                         int64_t scalar_int = scalar_as_int(scalar, a.dtype());
+                         std::memcpy(push.scalar_i, &scalar_int, 8);
+                         backend.launch("binary", {kWorkgroup}, {writes(out), reads(a), reads(b)},
+                                        &push, sizeof push, groups_for(layout.numel));
+                       });
+}
+
+// Integer % raises on a zero divisor, which only the CPU kernel can report at once.
+bool needs_cpu(BinaryOp op, const Tensor& a) {
+  return a.dtype() == kFloat64 || (op == BinaryOp::Remainder && !is_floating_point(a.dtype()));
+}
+
+}  // namespace
 
 void VulkanBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out) {
   if (any_float64({&x})) {
@@ -18,25 +91,53 @@ void VulkanBackend::clamp(const Tensor& x, Scalar min, Scalar max, const Tensor&
       cpu.clamp(h[1], min, max, h[0]);
     });
   }
-  launch_unary(*this, static_cast<uint32_t>(CopyOp::Clamp), x, out, min, max);
+  DType dtype = x.dtype();
+  Scalar low = is_floating_point(dtype) ? min : Scalar(scalar_as_int(min, dtype));
+  Scalar high = is_floating_point(dtype) ? max : Scalar(scalar_as_int(max, dtype));
+  launch_unary(*this, static_cast<uint32_t>(CopyOp::Clamp), x, out, low, high);
 }
 
 void VulkanBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  fallback(binary_op_name(op), {out, a, b}, 1,
-           [op](Backend& cpu, const std::vector<Tensor>& h) { cpu.binary(op, h[1], h[2], h[0]); });
+  if (needs_cpu(op, a)) {
+    return fallback(
+        binary_op_name(op), {out, a, b}, 1,
+        [op](Backend& cpu, const std::vector<Tensor>& h) { cpu.binary(op, h[1], h[2], h[0]); });
+  }
+  launch_binary(*this, op, a, b, ScalarMode::None, 0, out);
 }
 
 void VulkanBackend::binary_scalar(BinaryOp op, const Tensor& a, Scalar b, bool scalar_first,
                                   const Tensor& out) {
-  fallback(binary_op_name(op), {out, a}, 1, [=](Backend& cpu, const std::vector<Tensor>& h) {
-    cpu.binary_scalar(op, h[1], b, scalar_first, h[0]);
-  });
+  if (needs_cpu(op, a)) {
+    return fallback(binary_op_name(op), {out, a}, 1,
+                    [=](Backend& cpu, const std::vector<Tensor>& h) {
+                      cpu.binary_scalar(op, h[1], b, scalar_first, h[0]);
+                    });
+  }
+  // The unused b binding names a; nothing reads it.
+  launch_binary(*this, op, a, a, scalar_first ? ScalarMode::First : ScalarMode::Second, b, out);
 }
 
 void VulkanBackend::where(const Tensor& condition, const Tensor& a, const Tensor& b,
                           const Tensor& out) {
-  fallback("where", {out, condition, a, b}, 1,
-           [](Backend& cpu, const std::vector<Tensor>& h) { cpu.where(h[1], h[2], h[3], h[0]); });
+  if (any_float64({&a})) {
+    return fallback(
+        "where", {out, condition, a, b}, 1,
+        [](Backend& cpu, const std::vector<Tensor>& h) { cpu.where(h[1], h[2], h[3], h[0]); });
+  }
+  for_each_strided4<4>(
+      out.shape(), {&out, &condition, &a, &b}, "where", [&](const Strided4<4>& layout) {
+        WherePush push{};
+        std::copy_n(layout.sizes, 4, push.sizes);
+        std::memcpy(push.strides, layout.strides, sizeof push.strides);
+        push.n = layout.numel;
+        std::copy_n(layout.offsets, 4, push.offsets);
+        push.dtype = static_cast<uint32_t>(out.dtype());
+        push.cond_dtype = static_cast<uint32_t>(condition.dtype());
+        push.contiguous = layout.contiguous ? 1 : 0;
+        launch("where", {kWorkgroup}, {writes(out), reads(condition), reads(a), reads(b)}, &push,
+               sizeof push, groups_for(layout.numel));
+      });
 }
 
 }  // namespace ember::vulkan

@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "backend/vulkan/vulkan_backend.h"
+#include "core/check.h"
 #include "ember/scalar.h"
 
 namespace ember::vulkan {

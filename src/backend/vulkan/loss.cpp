@@ -1,23 +1,66 @@
-// Vulkan losses: fused cross-entropy and its backward.
+// Vulkan losses: fused cross-entropy and its backward (shaders/loss.comp). A target out
+// of range is reported by the device and raised at the next host wait.
+#include <cstring>
+
 #include "backend/vulkan/kernels.h"
 
 namespace ember::vulkan {
 
+namespace {
+
+struct LossPush {
+  uint32_t rows, classes, backward;
+  float smoothing;
+  uint32_t ignore_index[2];
+  uint32_t logits_offset, target_offset, grad_offset;
+};
+
+}  // namespace
+
 void VulkanBackend::cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                                   double label_smoothing, const Tensor& losses) {
-  fallback("cross_entropy", {losses, logits, target}, 1,
-           [=](Backend& cpu, const std::vector<Tensor>& h) {
-             cpu.cross_entropy(h[1], h[2], ignore_index, label_smoothing, h[0]);
-           });
+  if (logits.dtype() != kFloat32) {
+    return fallback("cross_entropy", {losses, logits, target}, 1,
+                    [=](Backend& cpu, const std::vector<Tensor>& h) {
+                      cpu.cross_entropy(h[1], h[2], ignore_index, label_smoothing, h[0]);
+                    });
+  }
+  cross_entropy_launch(logits, target, ignore_index, label_smoothing, logits, losses, false);
 }
 
 void VulkanBackend::cross_entropy_backward(const Tensor& logits, const Tensor& target,
                                            int64_t ignore_index, double label_smoothing,
                                            const Tensor& grad_losses, const Tensor& grad_logits) {
-  fallback("cross_entropy_backward", {grad_logits, logits, target, grad_losses}, 1,
-           [=](Backend& cpu, const std::vector<Tensor>& h) {
-             cpu.cross_entropy_backward(h[1], h[2], ignore_index, label_smoothing, h[3], h[0]);
-           });
+  if (logits.dtype() != kFloat32) {
+    return fallback("cross_entropy_backward", {grad_logits, logits, target, grad_losses}, 1,
+                    [=](Backend& cpu, const std::vector<Tensor>& h) {
+                      cpu.cross_entropy_backward(h[1], h[2], ignore_index, label_smoothing, h[3],
+                                                 h[0]);
+                    });
+  }
+  Tensor grad = contiguous(grad_losses);
+  cross_entropy_launch(logits, target, ignore_index, label_smoothing, grad, grad_logits, true);
+}
+
+void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& target,
+                                         int64_t ignore_index, double label_smoothing,
+                                         const Tensor& grad_losses, const Tensor& out,
+                                         bool backward) {
+  uint32_t rows = static_cast<uint32_t>(logits.shape()[0]);
+  if (rows == 0) return;
+  Tensor index = contiguous(target);
+  LossPush push{rows,
+                static_cast<uint32_t>(logits.shape()[1]),
+                backward ? 1u : 0u,
+                static_cast<float>(label_smoothing),
+                {},
+                static_cast<uint32_t>(logits.storage_offset()),
+                static_cast<uint32_t>(index.storage_offset()),
+                static_cast<uint32_t>(grad_losses.storage_offset())};
+  std::memcpy(push.ignore_index, &ignore_index, 8);
+  launch("loss", {kWorkgroup},
+         {writes(out), reads(logits), reads(index), reads(grad_losses), device_checks()}, &push,
+         sizeof push, groups_for(rows, 1));
 }
 
 }  // namespace ember::vulkan

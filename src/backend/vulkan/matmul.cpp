@@ -1,11 +1,61 @@
-// Vulkan matmul.
+// Vulkan matmul: a tiled float32 kernel (shaders/matmul.comp) that reads both operands
+// through their strides, so transposed and batch-broadcast operands need no copy.
+#include <algorithm>
+
 #include "backend/vulkan/kernels.h"
 
 namespace ember::vulkan {
 
+namespace {
+
+struct MatmulPush {
+  uint32_t m, n, k, a_offset, b_offset, out_offset;
+  int32_t a_strides[3], b_strides[3];  // batch, row, column
+};
+static_assert(sizeof(MatmulPush) <= kPushConstantBytes);
+
+// Tile sizes: a 64 x 64 block of out per workgroup, 4 x 4 per invocation.
+constexpr uint32_t kTileM = 64, kTileN = 64, kTileK = 16, kThreadM = 4, kThreadN = 4;
+constexpr uint32_t kMatmulThreads = (kTileM / kThreadM) * (kTileN / kThreadN);
+
+int32_t stride32(const Tensor& t, int dim) {
+  int64_t stride = t.strides()[dim];
+  EMBER_CHECK(stride <= INT32_MAX, "matmul", "a stride of ", stride,
+              " elements is too large for the Vulkan kernel");
+  return static_cast<int32_t>(stride);
+}
+
+}  // namespace
+
 void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
-  fallback("matmul", {out, a, b}, 1,
-           [](Backend& cpu, const std::vector<Tensor>& h) { cpu.matmul(h[1], h[2], h[0]); });
+  if (a.dtype() != kFloat32) {
+    return fallback("matmul", {out, a, b}, 1, [](Backend& cpu, const std::vector<Tensor>& h) {
+      cpu.matmul(h[1], h[2], h[0]);
+    });
+  }
+  uint32_t batches = static_cast<uint32_t>(out.shape()[0]);
+  uint32_t m = static_cast<uint32_t>(out.shape()[1]), n = static_cast<uint32_t>(out.shape()[2]);
+  uint32_t k = static_cast<uint32_t>(a.shape()[2]);
+  if (out.numel() == 0) return;
+  if (k == 0) return fill(out, 0);
+  MatmulPush push{m,
+                  n,
+                  k,
+                  0,
+                  0,
+                  0,
+                  {stride32(a, 0), stride32(a, 1), stride32(a, 2)},
+                  {stride32(b, 0), stride32(b, 1), stride32(b, 2)}};
+  for (uint32_t first = 0; first < batches; first += kMaxGroupsPerAxis) {
+    uint32_t count = std::min(batches - first, kMaxGroupsPerAxis);
+    push.a_offset = static_cast<uint32_t>(a.storage_offset() + int64_t{first} * push.a_strides[0]);
+    push.b_offset = static_cast<uint32_t>(b.storage_offset() + int64_t{first} * push.b_strides[0]);
+    push.out_offset = static_cast<uint32_t>(out.storage_offset() + int64_t{first} * m * n);
+    Groups groups{(n + kTileN - 1) / kTileN, (m + kTileM - 1) / kTileM, count};
+    EMBER_CHECK(groups.y <= kMaxGroupsPerAxis, "matmul", "too many rows (", m, ") for one launch");
+    launch("matmul", {kMatmulThreads, kTileM, kTileN, kTileK, kThreadM, kThreadN},
+           {writes(out), reads(a), reads(b)}, &push, sizeof push, groups);
+  }
 }
 
 }  // namespace ember::vulkan

@@ -1,24 +1,76 @@
-// Vulkan normalisation: layer norm and its backward.
+// Vulkan normalisation: layer norm and its backward, one workgroup per row
+// (shaders/norm.comp).
 #include "backend/vulkan/kernels.h"
 
 namespace ember::vulkan {
 
+namespace {
+
+struct NormPush {
+  uint32_t rows, cols, backward, has_weight, has_bias;
+  float eps;
+  uint32_t x_offset, weight_offset, bias_offset, grad_offset;
+};
+
+uint32_t offset_of(const Tensor& t) {
+  return t.defined() ? static_cast<uint32_t>(t.storage_offset()) : 0;
+}
+
+}  // namespace
+
 void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                double eps, const Tensor& out, const Tensor& mean,
                                const Tensor& rstd) {
-  fallback("layer_norm", {out, mean, rstd, x, weight, bias}, 3,
-           [=](Backend& cpu, const std::vector<Tensor>& h) {
-             cpu.layer_norm(h[3], h[4], h[5], eps, h[0], h[1], h[2]);
-           });
+  if (x.dtype() != kFloat32) {
+    return fallback("layer_norm", {out, mean, rstd, x, weight, bias}, 3,
+                    [=](Backend& cpu, const std::vector<Tensor>& h) {
+                      cpu.layer_norm(h[3], h[4], h[5], eps, h[0], h[1], h[2]);
+                    });
+  }
+  uint32_t rows = static_cast<uint32_t>(x.shape()[0]);
+  if (rows == 0) return;
+  NormPush push{rows,
+                static_cast<uint32_t>(x.shape()[1]),
+                0,
+                weight.defined() ? 1u : 0u,
+                bias.defined() ? 1u : 0u,
+                static_cast<float>(eps),
+                offset_of(x),
+                offset_of(weight),
+                offset_of(bias),
+                0};
+  // Absent weight or bias: x stands in for the binding; the shader does not read it.
+  launch("norm", {kWorkgroup},
+         {writes(out), writes(mean), writes(rstd), reads(x), reads(weight.defined() ? weight : x),
+          reads(bias.defined() ? bias : x), reads(x)},
+         &push, sizeof push, groups_for(rows, 1));
 }
 
 void VulkanBackend::layer_norm_backward(const Tensor& grad_out, const Tensor& x,
                                         const Tensor& weight, const Tensor& mean,
                                         const Tensor& rstd, const Tensor& grad_x) {
-  fallback("layer_norm_backward", {grad_x, grad_out, x, weight, mean, rstd}, 1,
-           [](Backend& cpu, const std::vector<Tensor>& h) {
-             cpu.layer_norm_backward(h[1], h[2], h[3], h[4], h[5], h[0]);
-           });
+  if (x.dtype() != kFloat32) {
+    return fallback("layer_norm_backward", {grad_x, grad_out, x, weight, mean, rstd}, 1,
+                    [](Backend& cpu, const std::vector<Tensor>& h) {
+                      cpu.layer_norm_backward(h[1], h[2], h[3], h[4], h[5], h[0]);
+                    });
+  }
+  uint32_t rows = static_cast<uint32_t>(x.shape()[0]);
+  if (rows == 0) return;
+  NormPush push{rows,
+                static_cast<uint32_t>(x.shape()[1]),
+                1,
+                weight.defined() ? 1u : 0u,
+                0,
+                0,
+                offset_of(x),
+                offset_of(weight),
+                0,
+                offset_of(grad_out)};
+  launch("norm", {kWorkgroup},
+         {writes(grad_x), reads(mean), reads(rstd), reads(x), reads(weight.defined() ? weight : x),
+          reads(x), reads(grad_out)},
+         &push, sizeof push, groups_for(rows, 1));
 }
 
 }  // namespace ember::vulkan

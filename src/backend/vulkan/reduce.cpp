@@ -1,22 +1,213 @@
-// Vulkan reduction family: reduce, cumsum and softmax.
+// Vulkan reduction family: reduce, cumsum and softmax (shaders/reduce.comp, cumsum.comp,
+// softmax.comp). Inputs are first brought to a contiguous [outer, R, inner] form.
+#include <algorithm>
+#include <cmath>
+
 #include "backend/vulkan/kernels.h"
 
 namespace ember::vulkan {
 
+namespace {
+
+struct ReducePush {
+  uint32_t outer, reduced, inner, op, dtype, out_dtype, columns, x_offset, out_offset, chunk,
+      chunks;
+  float divisor;
+};
+
+struct SoftmaxPush {
+  uint32_t outer, n, inner, log_softmax, columns, x_offset;
+};
+
+struct CumsumPush {
+  uint32_t outer, n, inner, dtype, x_offset;
+};
+
+// A contiguous shape split around dim: outer x n x inner.
+struct AroundDim {
+  uint32_t outer = 1, n = 1, inner = 1;
+  AroundDim(const Shape& shape, int64_t dim) {
+    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+      uint32_t size = static_cast<uint32_t>(shape[d]);
+      (d < dim ? outer : d == dim ? n : inner) *= size;
+    }
+  }
+};
+
+Scalar empty_result(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::Prod:
+    case ReduceOp::All:
+      return 1;
+    case ReduceOp::Mean:
+      return std::nan("");
+    default:
+      return 0;
+  }
+}
+
+bool is_arg(ReduceOp op) { return op == ReduceOp::ArgMax || op == ReduceOp::ArgMin; }
+
+// Columns walk R one element at a time; with few columns and a long R, packing the
+// reduced dims last and reducing rows with whole workgroups is faster.
+constexpr uint32_t kFewColumns = 4096;
+constexpr uint32_t kLongReduction = 4096;
+// A workgroup reduces at most this many elements of a row; longer rows take a second
+// launch over the partial results. (It also keeps every loop under the 65,535 iterations
+// that lavapipe runs.)
+constexpr uint32_t kRowChunk = 64 * kWorkgroup;
+constexpr uint32_t kMaxColumnWalk = 65535;
+
+// The dtype partial results keep between the two launches of a split row.
+DType partial_dtype(ReduceOp op, DType dtype) {
+  if (op == ReduceOp::All || op == ReduceOp::Any) return kBool;
+  return is_floating_point(dtype) ? kFloat32 : kInt64;
+}
+
+// Reduces the rows of contiguous src [outer, count] into out [outer].
+void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_t outer,
+                 uint32_t count, float divisor, const Tensor& out) {
+  ReducePush push{outer,
+                  count,
+                  1,
+                  static_cast<uint32_t>(op),
+                  static_cast<uint32_t>(src.dtype()),
+                  static_cast<uint32_t>(out.dtype()),
+                  0,
+                  static_cast<uint32_t>(src.storage_offset()),
+                  static_cast<uint32_t>(out.storage_offset()),
+                  count,
+                  1,
+                  divisor};
+  if (count > kRowChunk && !is_arg(op)) {
+    uint32_t chunks = (count + kRowChunk - 1) / kRowChunk;
+    Tensor partial =
+        make_tensor({int64_t{outer} * chunks}, partial_dtype(op, src.dtype()), backend.device());
+    push.op = static_cast<uint32_t>(op == ReduceOp::Mean ? ReduceOp::Sum : op);
+    push.out_dtype = static_cast<uint32_t>(partial.dtype());
+    push.out_offset = 0;
+    push.chunk = kRowChunk;
+    push.chunks = chunks;
+    backend.launch("reduce", {kWorkgroup}, {writes(partial), reads(src)}, &push, sizeof push,
+                   groups_for(uint64_t{outer} * chunks, 1));
+    return reduce_rows(backend, op, partial, outer, chunks, divisor, out);
+  }
+  backend.launch("reduce", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
+                 groups_for(outer, 1));
+}
+
+}  // namespace
+
+Tensor VulkanBackend::contiguous(const Tensor& x) {
+  if (x.is_contiguous()) return x;
+  Tensor copy = make_tensor(x.shape(), x.dtype(), x.device());
+  this->copy(x, copy);
+  return copy;
+}
+
 void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                            const Tensor& out) {
-  fallback("reduce", {out, x}, 1,
-           [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.reduce(op, h[1], dims, h[0]); });
+  if (any_float64({&x})) {
+    return fallback("reduce", {out, x}, 1, [=](Backend& cpu, const std::vector<Tensor>& h) {
+      cpu.reduce(op, h[1], dims, h[0]);
+    });
+  }
+  if (out.numel() == 0) return;
+  if (x.numel() == 0) return fill(out, empty_result(op));
+  std::vector<bool> reduced(x.dim(), false);
+  for (int64_t d : dims) reduced[d] = true;
+  // Dims of size 1 never matter; the others must be kept, reduced..., kept for the
+  // [outer, R, inner] form without a copy.
+  int64_t first = -1, last = -1, runs = 0;
+  bool previous = false;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (x.shape()[d] == 1) continue;
+    if (reduced[d]) {
+      if (first < 0) first = d;
+      last = d;
+      if (!previous) ++runs;
+    }
+    previous = reduced[d];
+  }
+  bool block = runs == 1;
+  if (first < 0) {  // every reduced dim has size 1
+    if (is_arg(op)) return fill(out, 0);
+    return copy(x, out);
+  }
+  uint32_t outer = 1, count = 1, inner = 1;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    uint32_t size = static_cast<uint32_t>(x.shape()[d]);
+    (d < first ? outer : d <= last ? count : inner) *= size;
+  }
+  Tensor src = x;
+  bool pack = !x.is_contiguous() || !block ||
+              (inner > 1 && ((outer * inner < kFewColumns && count >= kLongReduction) ||
+                             count > kMaxColumnWalk));
+  if (pack) {  // kept dims first, reduced dims last, contiguous
+    Shape shape, strides;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int64_t d = 0; d < x.dim(); ++d) {
+        bool is_reduced = std::find(dims.begin(), dims.end(), d) != dims.end();
+        if (is_reduced != (pass == 1)) continue;
+        shape.push_back(x.shape()[d]);
+        strides.push_back(x.strides()[d]);
+      }
+    }
+    src = contiguous(make_view(x, shape, strides, x.storage_offset()));
+    outer = static_cast<uint32_t>(out.numel());
+    count = static_cast<uint32_t>(x.numel() / out.numel());
+    inner = 1;
+  }
+  float divisor = static_cast<float>(count);
+  if (inner == 1) return reduce_rows(*this, op, src, outer, count, divisor, out);
+  ReducePush push{outer,
+                  count,
+                  inner,
+                  static_cast<uint32_t>(op),
+                  static_cast<uint32_t>(src.dtype()),
+                  static_cast<uint32_t>(out.dtype()),
+                  1,
+                  static_cast<uint32_t>(src.storage_offset()),
+                  static_cast<uint32_t>(out.storage_offset()),
+                  count,
+                  1,
+                  divisor};
+  launch("reduce", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
+         groups_for(uint64_t{outer} * inner));
 }
 
 void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
-  fallback("cumsum", {out, x}, 1,
-           [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.cumsum(h[1], dim, h[0]); });
+  if (any_float64({&x})) {
+    return fallback("cumsum", {out, x}, 1, [=](Backend& cpu, const std::vector<Tensor>& h) {
+      cpu.cumsum(h[1], dim, h[0]);
+    });
+  }
+  if (x.numel() == 0) return;
+  EMBER_CHECK(x.dtype() != kBool, "cumsum", "bool input must be converted to int64 first");
+  Tensor src = contiguous(x);
+  AroundDim s(x.shape(), dim);
+  CumsumPush push{s.outer, s.n, s.inner, static_cast<uint32_t>(x.dtype()),
+                  static_cast<uint32_t>(src.storage_offset())};
+  launch("cumsum", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
+         groups_for(uint64_t{s.outer} * s.inner));
 }
 
 void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) {
-  fallback(log ? "log_softmax" : "softmax", {out, x}, 1,
-           [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.softmax(h[1], dim, log, h[0]); });
+  if (x.dtype() != kFloat32) {
+    return fallback(
+        log ? "log_softmax" : "softmax", {out, x}, 1,
+        [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.softmax(h[1], dim, log, h[0]); });
+  }
+  if (x.numel() == 0) return;
+  Tensor src = contiguous(x);
+  AroundDim s(x.shape(), dim);
+  bool columns = s.inner > 1;
+  SoftmaxPush push{s.outer,           s.n,
+                   s.inner,           log ? 1u : 0u,
+                   columns ? 1u : 0u, static_cast<uint32_t>(src.storage_offset())};
+  // The shader writes out[i - x_offset]; out is fresh and contiguous like src.
+  Groups groups = columns ? groups_for(uint64_t{s.outer} * s.inner) : groups_for(s.outer, 1);
+  launch("softmax", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push, groups);
 }
 
 }  // namespace ember::vulkan

@@ -32,7 +32,28 @@ VulkanBackend::VulkanBackend(int index)
       stream_(context_),
       memory_(context_, MemoryKind::Device, device_, [this] { stream_.wait_idle(); }),
       staging_(context_, MemoryKind::Staging, device_, [this] { stream_.wait_idle(); }),
-      pipelines_(context_) {}
+      pipelines_(context_),
+      checks_(staging_.allocate(sizeof(uint32_t) * 4)) {
+  std::memset(checks_->mapped, 0, sizeof(uint32_t) * 4);
+}
+
+// The codes of shaders' report_error calls.
+enum class DeviceCheck : uint32_t { None = 0, Target = 1, Index = 2 };
+
+void VulkanBackend::raise_device_errors() {
+  auto* words = reinterpret_cast<uint32_t*>(checks_->mapped);
+  if (words[0] == 0) return;
+  auto check = static_cast<DeviceCheck>(words[0]);
+  int64_t value = static_cast<int64_t>(uint64_t{words[1]} | uint64_t{words[2]} << 32);
+  uint32_t bound = words[3];
+  std::memset(words, 0, sizeof(uint32_t) * 4);
+  if (check == DeviceCheck::Target) {
+    detail::fail("cross_entropy", "target ", value, " is out of range for ", bound,
+                 " classes (found on ", device_, ")");
+  }
+  detail::fail("index", "index ", value, " is out of range for a dim of size ", bound,
+               " (found on ", device_, ")");
+}
 
 void VulkanBackend::release_storage(void* data, size_t /*nbytes*/, void* backend) {
   static_cast<VulkanBackend*>(backend)->release(static_cast<Allocation*>(data));
@@ -71,18 +92,20 @@ void VulkanBackend::read(const Storage& src, size_t src_offset, void* dst, size_
   if (source->mapped != nullptr) {
     stream_.wait_for(source->last_use);
     std::memcpy(dst, source->mapped + src_offset, nbytes);
-    return;
+  } else {
+    Allocation* staging = staging_.allocate(nbytes);
+    stream_.copy(source, src_offset, staging, 0, nbytes);
+    stream_.wait_for(staging->last_use);
+    std::memcpy(dst, staging->mapped, nbytes);
+    staging_.release(staging);
   }
-  Allocation* staging = staging_.allocate(nbytes);
-  stream_.copy(source, src_offset, staging, 0, nbytes);
-  stream_.wait_for(staging->last_use);
-  std::memcpy(dst, staging->mapped, nbytes);
-  staging_.release(staging);
+  raise_device_errors();
 }
 
 void VulkanBackend::synchronize() {
   std::lock_guard<std::mutex> lock(mutex_);
   stream_.wait_idle();
+  raise_device_errors();
 }
 
 MemoryStats VulkanBackend::memory_stats() {

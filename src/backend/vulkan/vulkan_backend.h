@@ -98,11 +98,22 @@ class VulkanBackend final : public Backend {
   // mirrors in the same order, and the storages of `outputs` are copied back.
   void fallback(const char* op, const std::vector<Tensor>& tensors, size_t outputs,
                 const std::function<void(Backend& cpu, const std::vector<Tensor>& host)>& run);
+  // The buffer where kernels report bad input found on the device (shaders/checks.glsl).
+  // Atomics commute, so it takes part in no hazard tracking.
+  BufferUse device_checks() const { return {checks_, false}; }
+  // x itself when contiguous, else a contiguous copy on this device.
+  Tensor contiguous(const Tensor& x);
   // The primitives that have run through the CPU fallback so far, for tests.
   std::set<std::string> fallen_back() const;
 
  private:
   void release(Allocation* allocation);
+  // Raises the first error a kernel reported since the last call (the caller holds mutex_
+  // and has waited for the work).
+  void raise_device_errors();
+  void cross_entropy_launch(const Tensor& logits, const Tensor& target, int64_t ignore_index,
+                            double label_smoothing, const Tensor& grad_losses, const Tensor& out,
+                            bool backward);
   static void release_storage(void* data, size_t nbytes, void* backend);
 
   Device device_;
@@ -111,6 +122,7 @@ class VulkanBackend final : public Backend {
   Allocator memory_;
   Allocator staging_;
   Pipelines pipelines_;
+  Allocation* checks_;
   mutable std::mutex mutex_;
   std::set<std::string> fallen_back_;
 };

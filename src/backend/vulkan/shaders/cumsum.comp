@@ -1,0 +1,40 @@
+#version 450
+// Running sums of a contiguous [outer, n, inner] tensor along n: one invocation per
+// (outer, inner) pair walks n in order. Floats use compensated (Kahan) summation, so long
+// rows stay close to the CPU's double accumulation; integers add in int64.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+TENSOR(out_data, 0)
+TENSOR(x_data, 1)
+
+layout(push_constant) uniform Push {
+  uint outer;
+  uint n;
+  uint inner;
+  uint dtype;
+  uint x_offset;
+} pc;
+
+void main() {
+  uint item = global_index();
+  if (item >= pc.outer * pc.inner) return;
+  uint o = item / pc.inner, i = item % pc.inner;
+  uint base = o * pc.n * pc.inner + i;
+  if (is_floating(pc.dtype)) {
+    float sum = 0.0, compensation = 0.0;
+    for (uint k = 0u; k < pc.n; ++k) {
+      float y = x_data_load_float(pc.x_offset + base + k * pc.inner, pc.dtype) - compensation;
+      float t = sum + y;
+      compensation = (t - sum) - y;
+      sum = t;
+      out_data_store_float(base + k * pc.inner, pc.dtype, sum);
+    }
+  } else {
+    int64_t sum = 0l;
+    for (uint k = 0u; k < pc.n; ++k) {
+      sum += x_data_load_int(pc.x_offset + base + k * pc.inner, pc.dtype);
+      out_data_store_int(base + k * pc.inner, pc.dtype, sum);
+    }
+  }
+}

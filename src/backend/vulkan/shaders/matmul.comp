@@ -1,0 +1,95 @@
+#version 450
+// out[b] = a[b] @ b[b] in float32: a [M, K] and b [K, N] with any strides (row- or
+// column-major, broadcast batches), out [M, N] contiguous. Each workgroup computes a
+// TILE_M x TILE_N block of out through shared-memory tiles of depth TILE_K; each
+// invocation keeps a THREAD_M x THREAD_N block of sums in registers.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(constant_id = 1) const uint TILE_M = 64;
+layout(constant_id = 2) const uint TILE_N = 64;
+layout(constant_id = 3) const uint TILE_K = 16;
+layout(constant_id = 4) const uint THREAD_M = 4;
+layout(constant_id = 5) const uint THREAD_N = 4;
+// The workgroup size (constant 0) must be (TILE_M / THREAD_M) * (TILE_N / THREAD_N).
+
+layout(std430, binding = 0) writeonly buffer Out { float out_data[]; };
+layout(std430, binding = 1) readonly buffer A { float a_data[]; };
+layout(std430, binding = 2) readonly buffer B { float b_data[]; };
+
+layout(push_constant) uniform Push {
+  uint m;
+  uint n;
+  uint k;
+  uint a_offset;
+  uint b_offset;
+  uint out_offset;
+  int a_batch_stride;
+  int a_row_stride;
+  int a_col_stride;
+  int b_batch_stride;
+  int b_row_stride;
+  int b_col_stride;
+} pc;
+
+shared float a_tile[TILE_K * TILE_M];  // [k][m]: the inner loop reads along m
+shared float b_tile[TILE_K * TILE_N];  // [k][n]
+
+const uint kMaxThreadM = 8;
+const uint kMaxThreadN = 8;
+
+void main() {
+  uint batch = gl_WorkGroupID.z;
+  uint row0 = gl_WorkGroupID.y * TILE_M;
+  uint col0 = gl_WorkGroupID.x * TILE_N;
+  uint t = gl_LocalInvocationID.x;
+  uint threads = gl_WorkGroupSize.x;
+  uint threads_n = TILE_N / THREAD_N;
+  uint tm = (t / threads_n) * THREAD_M;
+  uint tn = (t % threads_n) * THREAD_N;
+  int a_base = int(pc.a_offset) + int(batch) * pc.a_batch_stride;
+  int b_base = int(pc.b_offset) + int(batch) * pc.b_batch_stride;
+
+  float acc[kMaxThreadM][kMaxThreadN];
+  for (uint i = 0u; i < THREAD_M; ++i) {
+    for (uint j = 0u; j < THREAD_N; ++j) acc[i][j] = 0.0;
+  }
+
+  for (uint k0 = 0u; k0 < pc.k; k0 += TILE_K) {
+    for (uint e = t; e < TILE_M * TILE_K; e += threads) {
+      uint kk = e / TILE_M, mm = e % TILE_M;
+      uint row = row0 + mm, kcol = k0 + kk;
+      a_tile[e] = (row < pc.m && kcol < pc.k)
+                      ? a_data[a_base + int(row) * pc.a_row_stride + int(kcol) * pc.a_col_stride]
+                      : 0.0;
+    }
+    for (uint e = t; e < TILE_N * TILE_K; e += threads) {
+      uint kk = e / TILE_N, nn = e % TILE_N;
+      uint krow = k0 + kk, col = col0 + nn;
+      b_tile[e] = (krow < pc.k && col < pc.n)
+                      ? b_data[b_base + int(krow) * pc.b_row_stride + int(col) * pc.b_col_stride]
+                      : 0.0;
+    }
+    barrier();
+    for (uint kk = 0u; kk < TILE_K; ++kk) {
+      float a_reg[kMaxThreadM];
+      float b_reg[kMaxThreadN];
+      for (uint i = 0u; i < THREAD_M; ++i) a_reg[i] = a_tile[kk * TILE_M + tm + i];
+      for (uint j = 0u; j < THREAD_N; ++j) b_reg[j] = b_tile[kk * TILE_N + tn + j];
+      for (uint i = 0u; i < THREAD_M; ++i) {
+        for (uint j = 0u; j < THREAD_N; ++j) acc[i][j] = fma(a_reg[i], b_reg[j], acc[i][j]);
+      }
+    }
+    barrier();
+  }
+
+  uint out_base = pc.out_offset + batch * pc.m * pc.n;
+  for (uint i = 0u; i < THREAD_M; ++i) {
+    uint row = row0 + tm + i;
+    if (row >= pc.m) break;
+    for (uint j = 0u; j < THREAD_N; ++j) {
+      uint col = col0 + tn + j;
+      if (col < pc.n) out_data[out_base + row * pc.n + col] = acc[i][j];
+    }
+  }
+}

@@ -1,0 +1,220 @@
+#version 450
+// Reductions of a contiguous [outer, R, inner] tensor over R, for every ReduceOp.
+// ROWS (inner == 1): one workgroup per row; each invocation accumulates a strided share
+// of the row and a shared-memory tree combines them. COLUMNS: one invocation per
+// (outer, inner) pair walks R in order. Both orders are fixed, so results repeat bit for
+// bit, and neither assumes a subgroup size. The workgroup size must be a power of two.
+// Long rows are split: workgroup w reduces chunk w % chunks of row w / chunks into
+// out[w], and a second launch reduces those partial results.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+TENSOR(out_data, 0)
+TENSOR(x_data, 1)
+
+// ember::ReduceOp's values.
+#define OP_SUM 0u
+#define OP_MEAN 1u
+#define OP_PROD 2u
+#define OP_MAX 3u
+#define OP_MIN 4u
+#define OP_ARGMAX 5u
+#define OP_ARGMIN 6u
+#define OP_ALL 7u
+#define OP_ANY 8u
+
+layout(push_constant) uniform Push {
+  uint outer;
+  uint reduced;
+  uint inner;
+  uint op;
+  uint dtype;
+  uint out_dtype;
+  uint columns;  // 1: the COLUMNS scheme
+  uint x_offset;
+  uint out_offset;
+  uint chunk;      // elements per workgroup in ROWS
+  uint chunks;     // workgroups per row
+  float divisor;   // MEAN divides by it
+} pc;
+
+shared float shared_value[gl_WorkGroupSize.x];
+shared int64_t shared_int[gl_WorkGroupSize.x];
+shared uint shared_index[gl_WorkGroupSize.x];
+
+bool is_arg() { return pc.op == OP_ARGMAX || pc.op == OP_ARGMIN; }
+
+// ---- floating point ----
+
+float float_identity() {
+  switch (pc.op) {
+    case OP_PROD: return 1.0;
+    case OP_MAX:
+    case OP_ARGMAX: return uintBitsToFloat(0xff800000u);
+    case OP_MIN:
+    case OP_ARGMIN: return uintBitsToFloat(0x7f800000u);
+    default: return 0.0;
+  }
+}
+
+// Max and min propagate NaN; the arg ops count NaN as the extreme, the first one winning.
+bool float_better(float candidate, float best) {
+  if (is_nan(best)) return false;
+  if (is_nan(candidate)) return true;
+  return pc.op == OP_ARGMAX || pc.op == OP_MAX ? candidate > best : candidate < best;
+}
+
+float float_combine(float a, float b) {
+  switch (pc.op) {
+    case OP_PROD: return a * b;
+    case OP_MAX:
+    case OP_MIN: return float_better(b, a) ? b : a;
+    default: return a + b;
+  }
+}
+
+// ---- integers and bool, in int64 ----
+
+int64_t int_identity() {
+  switch (pc.op) {
+    case OP_PROD:
+    case OP_ALL: return 1l;
+    case OP_MAX:
+    case OP_ARGMAX: return int64_t(0x8000000000000000ul);
+    case OP_MIN:
+    case OP_ARGMIN: return int64_t(0x7ffffffffffffffful);
+    default: return 0l;
+  }
+}
+
+bool int_better(int64_t candidate, int64_t best) {
+  return pc.op == OP_ARGMAX || pc.op == OP_MAX ? candidate > best : candidate < best;
+}
+
+int64_t int_combine(int64_t a, int64_t b) {
+  switch (pc.op) {
+    case OP_PROD: return a * b;
+    case OP_MAX:
+    case OP_MIN: return int_better(b, a) ? b : a;
+    case OP_ALL: return (a != 0l && b != 0l) ? 1l : 0l;
+    case OP_ANY: return (a != 0l || b != 0l) ? 1l : 0l;
+    default: return a + b;
+  }
+}
+
+// One step of folding element (value, index) into the running (best, best_index).
+void fold_float(float v, uint index, inout float acc, inout uint acc_index) {
+  if (is_arg()) {
+    if (float_better(v, acc) || (acc_index == 0xffffffffu)) {
+      acc = v;
+      acc_index = index;
+    }
+  } else {
+    acc = float_combine(acc, v);
+  }
+}
+
+void fold_int(int64_t v, uint index, inout int64_t acc, inout uint acc_index) {
+  if (is_arg()) {
+    if (int_better(v, acc) || (acc_index == 0xffffffffu)) {
+      acc = v;
+      acc_index = index;
+    }
+  } else {
+    acc = int_combine(acc, v);
+  }
+}
+
+void store(uint o, float value, int64_t integer, uint index, bool floating) {
+  if (is_arg()) {
+    out_data_store_int(o, DT_I64, int64_t(index));
+  } else if (floating) {
+    out_data_store_float(o, pc.out_dtype, pc.op == OP_MEAN ? value / pc.divisor : value);
+  } else {
+    out_data_store_int(o, pc.out_dtype, integer);
+  }
+}
+
+void reduce_column(uint item) {
+  if (item >= pc.outer * pc.inner) return;
+  uint o = item / pc.inner, i = item % pc.inner;
+  uint base = pc.x_offset + o * pc.reduced * pc.inner + i;
+  bool floating = is_floating(pc.dtype);
+  float acc = float_identity();
+  int64_t acc_int = int_identity();
+  uint acc_index = 0xffffffffu;
+  for (uint r = 0u; r < pc.reduced; ++r) {
+    uint at = base + r * pc.inner;
+    if (floating) {
+      fold_float(x_data_load_float(at, pc.dtype), r, acc, acc_index);
+    } else {
+      fold_int(x_data_load_int(at, pc.dtype), r, acc_int, acc_index);
+    }
+  }
+  store(pc.out_offset + item, acc, acc_int, acc_index, floating);
+}
+
+void reduce_row(uint group) {
+  uint row = group / pc.chunks;
+  uint begin = (group % pc.chunks) * pc.chunk;
+  uint end = min(begin + pc.chunk, pc.reduced);
+  uint t = gl_LocalInvocationID.x;
+  uint size = gl_WorkGroupSize.x;
+  bool floating = is_floating(pc.dtype);
+  float acc = float_identity();
+  int64_t acc_int = int_identity();
+  uint acc_index = 0xffffffffu;
+  if (row < pc.outer) {
+    uint base = pc.x_offset + row * pc.reduced;
+    for (uint r = begin + t; r < end; r += size) {
+      if (floating) {
+        fold_float(x_data_load_float(base + r, pc.dtype), r, acc, acc_index);
+      } else {
+        fold_int(x_data_load_int(base + r, pc.dtype), r, acc_int, acc_index);
+      }
+    }
+  }
+  shared_value[t] = acc;
+  shared_int[t] = acc_int;
+  shared_index[t] = acc_index;
+  barrier();
+  for (uint half_size = size / 2u; half_size > 0u; half_size /= 2u) {
+    if (t < half_size) {
+      uint other = shared_index[t + half_size];
+      bool arg = is_arg();
+      if (floating) {
+        float a = shared_value[t], b = shared_value[t + half_size];
+        if (!arg) {
+          shared_value[t] = float_combine(a, b);
+        } else if (other != 0xffffffffu &&
+                   (shared_index[t] == 0xffffffffu || float_better(b, a) ||
+                    (!float_better(a, b) && other < shared_index[t]))) {
+          shared_value[t] = b;
+          shared_index[t] = other;
+        }
+      } else {
+        int64_t a = shared_int[t], b = shared_int[t + half_size];
+        if (!arg) {
+          shared_int[t] = int_combine(a, b);
+        } else if (other != 0xffffffffu &&
+                   (shared_index[t] == 0xffffffffu || int_better(b, a) ||
+                    (!int_better(a, b) && other < shared_index[t]))) {
+          shared_int[t] = b;
+          shared_index[t] = other;
+        }
+      }
+    }
+    barrier();
+  }
+  if (t == 0u && row < pc.outer) {
+    store(pc.out_offset + group, shared_value[0], shared_int[0], shared_index[0], floating);
+  }
+}
+
+void main() {
+  if (pc.columns != 0u) {
+    reduce_column(global_index());
+  } else {
+    reduce_row(gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x);
+  }
+}

@@ -1,0 +1,43 @@
+#version 450
+// out = condition ? a : b elementwise, any dtype, any layout of at most 4 dims.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+TENSOR(out_data, 0)
+TENSOR(cond_data, 1)
+TENSOR(a_data, 2)
+TENSOR(b_data, 3)
+
+layout(push_constant) uniform Push {
+  uvec4 sizes;
+  ivec4 out_strides;
+  ivec4 cond_strides;
+  ivec4 a_strides;
+  ivec4 b_strides;
+  uint n;
+  uint out_offset;
+  uint cond_offset;
+  uint a_offset;
+  uint b_offset;
+  uint dtype;
+  uint cond_dtype;
+  uint contiguous;
+} pc;
+
+void main() {
+  uint i = global_index();
+  if (i >= pc.n) return;
+  bool dense = pc.contiguous != 0u;
+  uint o = pc.out_offset + (dense ? i : strided_offset(i, pc.sizes, pc.out_strides));
+  uint ic = pc.cond_offset + (dense ? i : strided_offset(i, pc.sizes, pc.cond_strides));
+  bool take_a = cond_data_load_int(ic, pc.cond_dtype) != 0l;
+  uint ia = pc.a_offset + (dense ? i : strided_offset(i, pc.sizes, pc.a_strides));
+  uint ib = pc.b_offset + (dense ? i : strided_offset(i, pc.sizes, pc.b_strides));
+  if (is_floating(pc.dtype)) {
+    float v = take_a ? a_data_load_float(ia, pc.dtype) : b_data_load_float(ib, pc.dtype);
+    out_data_store_float(o, pc.dtype, v);
+  } else {
+    int64_t v = take_a ? a_data_load_int(ia, pc.dtype) : b_data_load_int(ib, pc.dtype);
+    out_data_store_int(o, pc.dtype, v);
+  }
+}
