@@ -13,7 +13,7 @@ struct UnaryPush {
   uint32_t sizes[4];
   int32_t out_strides[4];
   int32_t in_strides[4];
-  uint32_t n, out_offset, in_offset, op, out_dtype, in_dtype, contiguous;
+  uint32_t n, out_offset, in_offset;
   float low_f, high_f;
   uint32_t low_i[2], high_i[2];  // int64 as words: the shader's layout has no padding
 };
@@ -31,17 +31,15 @@ void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Te
     push.n = layout.numel;
     push.out_offset = layout.offsets[0];
     push.in_offset = layout.offsets[1];
-    push.op = op;
-    push.out_dtype = static_cast<uint32_t>(out.dtype());
-    push.in_dtype = static_cast<uint32_t>(x.dtype());
-    push.contiguous = layout.contiguous ? 1 : 0;
     push.low_f = static_cast<float>(low.to_double());
     push.high_f = static_cast<float>(high.to_double());
     int64_t low_int = low.to_int(), high_int = high.to_int();
     std::memcpy(push.low_i, &low_int, 8);
     std::memcpy(push.high_i, &high_int, 8);
-    backend.launch("unary", {kWorkgroup}, {writes(out), reads(x)}, &push, sizeof push,
-                   groups_for(layout.numel));
+    backend.launch("unary",
+                   {kWorkgroup, op, static_cast<uint32_t>(out.dtype()),
+                    static_cast<uint32_t>(x.dtype()), layout.contiguous ? 1u : 0u},
+                   {writes(out), reads(x)}, &push, sizeof push, groups_for(layout.numel));
   });
 }
 

@@ -15,7 +15,7 @@ enum class ScalarMode : uint32_t { None = 0, Second = 1, First = 2 };
 struct BinaryPush {
   uint32_t sizes[4];
   int32_t strides[3][4];  // out, a, b
-  uint32_t n, out_offset, a_offset, b_offset, op, dtype, out_dtype, contiguous, scalar_mode;
+  uint32_t n, out_offset, a_offset, b_offset;
   float scalar_f;
   uint32_t scalar_i[2];
 };
@@ -24,7 +24,7 @@ static_assert(sizeof(BinaryPush) <= kPushConstantBytes);
 struct WherePush {
   uint32_t sizes[4];
   int32_t strides[4][4];  // out, condition, a, b
-  uint32_t n, offsets[4], dtype, cond_dtype, contiguous;
+  uint32_t n, offsets[4];
 };
 static_assert(sizeof(WherePush) <= kPushConstantBytes);
 
@@ -47,26 +47,25 @@ int64_t scalar_as_int(Scalar value, DType dtype) {
 
 void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const Tensor& b,
                    ScalarMode mode, Scalar scalar, const Tensor& out) {
-  for_each_strided4<3>(out.shape(), {&out, &a, &b}, binary_op_name(op),
-                       [&](const Strided4<3>& layout) {
-                         BinaryPush push{};
-                         std::copy_n(layout.sizes, 4, push.sizes);
-                         std::memcpy(push.strides, layout.strides, sizeof push.strides);
-                         push.n = layout.numel;
-                         push.out_offset = layout.offsets[0];
-                         push.a_offset = layout.offsets[1];
-                         push.b_offset = layout.offsets[2];
-                         push.op = static_cast<uint32_t>(op);
-                         push.dtype = static_cast<uint32_t>(a.dtype());
-                         push.out_dtype = static_cast<uint32_t>(out.dtype());
-                         push.contiguous = layout.contiguous ? 1 : 0;
-                         push.scalar_mode = static_cast<uint32_t>(mode);
-                         push.scalar_f = static_cast<float>(scalar.to_double());
-                         int64_t scalar_int = scalar_as_int(scalar, a.dtype());
-                         std::memcpy(push.scalar_i, &scalar_int, 8);
-                         backend.launch("binary", {kWorkgroup}, {writes(out), reads(a), reads(b)},
-                                        &push, sizeof push, groups_for(layout.numel));
-                       });
+  for_each_strided4<3>(
+      out.shape(), {&out, &a, &b}, binary_op_name(op), [&](const Strided4<3>& layout) {
+        BinaryPush push{};
+        std::copy_n(layout.sizes, 4, push.sizes);
+        std::memcpy(push.strides, layout.strides, sizeof push.strides);
+        push.n = layout.numel;
+        push.out_offset = layout.offsets[0];
+        push.a_offset = layout.offsets[1];
+        push.b_offset = layout.offsets[2];
+        push.scalar_f = static_cast<float>(scalar.to_double());
+        int64_t scalar_int = scalar_as_int(scalar, a.dtype());
+        std::memcpy(push.scalar_i, &scalar_int, 8);
+        backend.launch("binary",
+                       {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(a.dtype()),
+                        static_cast<uint32_t>(out.dtype()), static_cast<uint32_t>(mode),
+                        layout.contiguous ? 1u : 0u},
+                       {writes(out), reads(a), reads(b)}, &push, sizeof push,
+                       groups_for(layout.numel));
+      });
 }
 
 // Integer % raises on a zero divisor, which only the CPU kernel can report at once.
@@ -132,11 +131,11 @@ void VulkanBackend::where(const Tensor& condition, const Tensor& a, const Tensor
         std::memcpy(push.strides, layout.strides, sizeof push.strides);
         push.n = layout.numel;
         std::copy_n(layout.offsets, 4, push.offsets);
-        push.dtype = static_cast<uint32_t>(out.dtype());
-        push.cond_dtype = static_cast<uint32_t>(condition.dtype());
-        push.contiguous = layout.contiguous ? 1 : 0;
-        launch("where", {kWorkgroup}, {writes(out), reads(condition), reads(a), reads(b)}, &push,
-               sizeof push, groups_for(layout.numel));
+        launch("where",
+               {kWorkgroup, static_cast<uint32_t>(out.dtype()),
+                static_cast<uint32_t>(condition.dtype()), layout.contiguous ? 1u : 0u},
+               {writes(out), reads(condition), reads(a), reads(b)}, &push, sizeof push,
+               groups_for(layout.numel));
       });
 }
 

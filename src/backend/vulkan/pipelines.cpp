@@ -17,7 +17,7 @@ Pipelines::~Pipelines() {
   }
 }
 
-const Pipeline& Pipelines::get(std::string_view shader, std::initializer_list<uint32_t> constants,
+const Pipeline& Pipelines::get(std::string_view shader, std::span<const uint32_t> constants,
                                uint32_t bindings) {
   std::string key(shader);
   for (uint32_t c : constants) {
@@ -56,7 +56,7 @@ VkDescriptorSetLayout Pipelines::set_layout(uint32_t bindings) {
   return set_layouts_[bindings];
 }
 
-Pipeline Pipelines::create(const ShaderCode& code, std::initializer_list<uint32_t> constants,
+Pipeline Pipelines::create(const ShaderCode& code, std::span<const uint32_t> constants,
                            uint32_t bindings) {
   Pipeline p;
   p.bindings = bindings;
@@ -76,7 +76,7 @@ Pipeline Pipelines::create(const ShaderCode& code, std::initializer_list<uint32_
     entries.push_back({i, i * 4, 4});
   }
   VkSpecializationInfo specialization{static_cast<uint32_t>(entries.size()), entries.data(),
-                                      constants.size() * 4, constants.begin()};
+                                      constants.size() * 4, constants.data()};
   VkComputePipelineCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO;
   info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;

@@ -47,12 +47,11 @@ class Pipelines {
 
   // Specialization constant i gets constants[i] (constant_id 0 is the workgroup size by
   // convention). The shader must declare exactly `bindings` storage buffers.
-  const Pipeline& get(std::string_view shader, std::initializer_list<uint32_t> constants,
+  const Pipeline& get(std::string_view shader, std::span<const uint32_t> constants,
                       uint32_t bindings);
 
  private:
-  Pipeline create(const ShaderCode& code, std::initializer_list<uint32_t> constants,
-                  uint32_t bindings);
+  Pipeline create(const ShaderCode& code, std::span<const uint32_t> constants, uint32_t bindings);
   VkDescriptorSetLayout set_layout(uint32_t bindings);
 
   const Context& context_;

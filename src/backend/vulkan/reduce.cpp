@@ -1,6 +1,7 @@
 // Vulkan reduction family: reduce, cumsum and softmax (shaders/reduce.comp, cumsum.comp,
 // softmax.comp). Inputs are first brought to a contiguous [outer, R, inner] form.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "backend/vulkan/kernels.h"
@@ -10,8 +11,7 @@ namespace ember::vulkan {
 namespace {
 
 struct ReducePush {
-  uint32_t outer, reduced, inner, op, dtype, out_dtype, columns, x_offset, out_offset, chunk,
-      chunks;
+  uint32_t outer, reduced, inner, x_offset, out_offset, chunk, chunks;
   float divisor;
 };
 
@@ -64,16 +64,19 @@ DType partial_dtype(ReduceOp op, DType dtype) {
   return is_floating_point(dtype) ? kFloat32 : kInt64;
 }
 
+// Specialization constants of reduce.comp: workgroup size, op, dtypes, scheme.
+std::array<uint32_t, 5> reduce_constants(ReduceOp op, const Tensor& src, const Tensor& out,
+                                         bool columns) {
+  return {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(src.dtype()),
+          static_cast<uint32_t>(out.dtype()), columns ? 1u : 0u};
+}
+
 // Reduces the rows of contiguous src [outer, count] into out [outer].
 void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_t outer,
                  uint32_t count, float divisor, const Tensor& out) {
   ReducePush push{outer,
                   count,
                   1,
-                  static_cast<uint32_t>(op),
-                  static_cast<uint32_t>(src.dtype()),
-                  static_cast<uint32_t>(out.dtype()),
-                  0,
                   static_cast<uint32_t>(src.storage_offset()),
                   static_cast<uint32_t>(out.storage_offset()),
                   count,
@@ -83,17 +86,17 @@ void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_
     uint32_t chunks = (count + kRowChunk - 1) / kRowChunk;
     Tensor partial =
         make_tensor({int64_t{outer} * chunks}, partial_dtype(op, src.dtype()), backend.device());
-    push.op = static_cast<uint32_t>(op == ReduceOp::Mean ? ReduceOp::Sum : op);
-    push.out_dtype = static_cast<uint32_t>(partial.dtype());
+    ReduceOp first = op == ReduceOp::Mean ? ReduceOp::Sum : op;
     push.out_offset = 0;
     push.chunk = kRowChunk;
     push.chunks = chunks;
-    backend.launch("reduce", {kWorkgroup}, {writes(partial), reads(src)}, &push, sizeof push,
+    backend.launch("reduce", reduce_constants(first, src, partial, false),
+                   {writes(partial), reads(src)}, &push, sizeof push,
                    groups_for(uint64_t{outer} * chunks, 1));
     return reduce_rows(backend, op, partial, outer, chunks, divisor, out);
   }
-  backend.launch("reduce", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
-                 groups_for(outer, 1));
+  backend.launch("reduce", reduce_constants(op, src, out, false), {writes(out), reads(src)}, &push,
+                 sizeof push, groups_for(outer, 1));
 }
 
 }  // namespace
@@ -163,17 +166,13 @@ void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64
   ReducePush push{outer,
                   count,
                   inner,
-                  static_cast<uint32_t>(op),
-                  static_cast<uint32_t>(src.dtype()),
-                  static_cast<uint32_t>(out.dtype()),
-                  1,
                   static_cast<uint32_t>(src.storage_offset()),
                   static_cast<uint32_t>(out.storage_offset()),
                   count,
                   1,
                   divisor};
-  launch("reduce", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
-         groups_for(uint64_t{outer} * inner));
+  launch("reduce", reduce_constants(op, src, out, true), {writes(out), reads(src)}, &push,
+         sizeof push, groups_for(uint64_t{outer} * inner));
 }
 
 void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {

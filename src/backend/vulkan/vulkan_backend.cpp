@@ -124,7 +124,7 @@ void VulkanBackend::empty_cache() {
   staging_.empty_cache();
 }
 
-void VulkanBackend::launch(std::string_view shader, std::initializer_list<uint32_t> constants,
+void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> constants,
                            std::initializer_list<BufferUse> buffers, const void* push,
                            uint32_t push_bytes, Groups groups) {
   std::lock_guard<std::mutex> lock(mutex_);

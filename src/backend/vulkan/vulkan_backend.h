@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,9 +92,15 @@ class VulkanBackend final : public Backend {
   const Context& context() const { return context_; }
   const Device& device() const { return device_; }
   // Records one dispatch of shader (created with these specialization constants).
-  void launch(std::string_view shader, std::initializer_list<uint32_t> constants,
+  void launch(std::string_view shader, std::span<const uint32_t> constants,
               std::initializer_list<BufferUse> buffers, const void* push, uint32_t push_bytes,
               Groups groups);
+  void launch(std::string_view shader, std::initializer_list<uint32_t> constants,
+              std::initializer_list<BufferUse> buffers, const void* push, uint32_t push_bytes,
+              Groups groups) {
+    launch(shader, std::span<const uint32_t>(constants.begin(), constants.size()), buffers, push,
+           push_bytes, groups);
+  }
   // Runs a primitive on the CPU: tensors are copied to host mirrors, `run` gets the
   // mirrors in the same order, and the storages of `outputs` are copied back.
   void fallback(const char* op, const std::vector<Tensor>& tensors, size_t outputs,

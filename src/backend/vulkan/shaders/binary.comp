@@ -31,6 +31,14 @@ TENSOR(b_data, 2)
 #define SCALAR_SECOND 1u  // a op scalar
 #define SCALAR_FIRST 2u   // scalar op a
 
+// The op, the dtypes, the scalar side and the layout are specialization constants, so
+// each pipeline holds only the code of its own case.
+layout(constant_id = 1) const uint OP = 0;
+layout(constant_id = 2) const uint DTYPE = DT_F32;  // of a and b
+layout(constant_id = 3) const uint OUT_DTYPE = DT_F32;
+layout(constant_id = 4) const uint SCALAR_MODE = SCALAR_NONE;
+layout(constant_id = 5) const bool CONTIGUOUS = false;
+
 layout(push_constant) uniform Push {
   uvec4 sizes;
   ivec4 out_strides;
@@ -40,11 +48,6 @@ layout(push_constant) uniform Push {
   uint out_offset;
   uint a_offset;
   uint b_offset;
-  uint op;
-  uint dtype;  // of a and b
-  uint out_dtype;
-  uint contiguous;
-  uint scalar_mode;
   float scalar_f;
   uint scalar_lo, scalar_hi;
 } pc;
@@ -61,7 +64,7 @@ bool compare(uint op, bool lt, bool eq, bool gt) {
 }
 
 float float_op(float a, float b) {
-  switch (pc.op) {
+  switch (OP) {
     case OP_ADD: return a + b;
     case OP_SUB: return a - b;
     case OP_MUL: return a * b;
@@ -89,7 +92,7 @@ int64_t int_pow(int64_t base, int64_t exponent) {
 }
 
 int64_t int_op(int64_t a, int64_t b) {
-  switch (pc.op) {
+  switch (OP) {
     case OP_ADD: return a + b;
     case OP_SUB: return a - b;
     case OP_MUL: return a * b;
@@ -102,43 +105,43 @@ int64_t int_op(int64_t a, int64_t b) {
 void main() {
   uint i = global_index();
   if (i >= pc.n) return;
-  bool dense = pc.contiguous != 0u;
+  bool dense = CONTIGUOUS;
   uint o = pc.out_offset + (dense ? i : strided_offset(i, pc.sizes, pc.out_strides));
   uint ia = pc.a_offset + (dense ? i : strided_offset(i, pc.sizes, pc.a_strides));
   uint ib = pc.b_offset + (dense ? i : strided_offset(i, pc.sizes, pc.b_strides));
-  bool predicate = pc.op >= OP_EQ;
-  if (is_floating(pc.dtype)) {
-    float a = a_data_load_float(ia, pc.dtype);
-    float b = pc.scalar_mode == SCALAR_NONE ? b_data_load_float(ib, pc.dtype) : pc.scalar_f;
-    if (pc.scalar_mode == SCALAR_FIRST) {
+  bool predicate = OP >= OP_EQ;
+  if (is_floating(DTYPE)) {
+    float a = a_data_load_float(ia, DTYPE);
+    float b = SCALAR_MODE == SCALAR_NONE ? b_data_load_float(ib, DTYPE) : pc.scalar_f;
+    if (SCALAR_MODE == SCALAR_FIRST) {
       float t = a;
       a = b;
       b = t;
     }
     if (!predicate) {
-      out_data_store_float(o, pc.out_dtype, float_op(a, b));
+      out_data_store_float(o, OUT_DTYPE, float_op(a, b));
       return;
     }
-    bool result = pc.op == OP_LOGICAL_AND ? (a != 0.0 && b != 0.0)
-                : pc.op == OP_LOGICAL_OR  ? (a != 0.0 || b != 0.0)
-                                          : compare(pc.op, a < b, a == b, a > b);
+    bool result = OP == OP_LOGICAL_AND ? (a != 0.0 && b != 0.0)
+                : OP == OP_LOGICAL_OR  ? (a != 0.0 || b != 0.0)
+                                          : compare(OP, a < b, a == b, a > b);
     out_data_store_int(o, DT_BOOL, result ? 1l : 0l);
     return;
   }
-  int64_t a = a_data_load_int(ia, pc.dtype);
-  int64_t b = pc.scalar_mode == SCALAR_NONE ? b_data_load_int(ib, pc.dtype)
+  int64_t a = a_data_load_int(ia, DTYPE);
+  int64_t b = SCALAR_MODE == SCALAR_NONE ? b_data_load_int(ib, DTYPE)
                                             : int64_t(packUint2x32(uvec2(pc.scalar_lo, pc.scalar_hi)));
-  if (pc.scalar_mode == SCALAR_FIRST) {
+  if (SCALAR_MODE == SCALAR_FIRST) {
     int64_t t = a;
     a = b;
     b = t;
   }
   if (!predicate) {
-    out_data_store_int(o, pc.out_dtype, int_op(a, b));
+    out_data_store_int(o, OUT_DTYPE, int_op(a, b));
     return;
   }
-  bool result = pc.op == OP_LOGICAL_AND ? (a != 0l && b != 0l)
-              : pc.op == OP_LOGICAL_OR  ? (a != 0l || b != 0l)
-                                        : compare(pc.op, a < b, a == b, a > b);
+  bool result = OP == OP_LOGICAL_AND ? (a != 0l && b != 0l)
+              : OP == OP_LOGICAL_OR  ? (a != 0l || b != 0l)
+                                        : compare(OP, a < b, a == b, a > b);
   out_data_store_int(o, DT_BOOL, result ? 1l : 0l);
 }

@@ -27,10 +27,6 @@ layout(push_constant) uniform Push {
   uint outer;
   uint reduced;
   uint inner;
-  uint op;
-  uint dtype;
-  uint out_dtype;
-  uint columns;  // 1: the COLUMNS scheme
   uint x_offset;
   uint out_offset;
   uint chunk;      // elements per workgroup in ROWS
@@ -38,16 +34,21 @@ layout(push_constant) uniform Push {
   float divisor;   // MEAN divides by it
 } pc;
 
+layout(constant_id = 1) const uint OP = 0;
+layout(constant_id = 2) const uint DTYPE = DT_F32;
+layout(constant_id = 3) const uint OUT_DTYPE = DT_F32;
+layout(constant_id = 4) const bool COLUMNS = false;
+
 shared float shared_value[gl_WorkGroupSize.x];
 shared int64_t shared_int[gl_WorkGroupSize.x];
 shared uint shared_index[gl_WorkGroupSize.x];
 
-bool is_arg() { return pc.op == OP_ARGMAX || pc.op == OP_ARGMIN; }
+bool is_arg() { return OP == OP_ARGMAX || OP == OP_ARGMIN; }
 
 // ---- floating point ----
 
 float float_identity() {
-  switch (pc.op) {
+  switch (OP) {
     case OP_PROD: return 1.0;
     case OP_MAX:
     case OP_ARGMAX: return uintBitsToFloat(0xff800000u);
@@ -61,11 +62,11 @@ float float_identity() {
 bool float_better(float candidate, float best) {
   if (is_nan(best)) return false;
   if (is_nan(candidate)) return true;
-  return pc.op == OP_ARGMAX || pc.op == OP_MAX ? candidate > best : candidate < best;
+  return OP == OP_ARGMAX || OP == OP_MAX ? candidate > best : candidate < best;
 }
 
 float float_combine(float a, float b) {
-  switch (pc.op) {
+  switch (OP) {
     case OP_PROD: return a * b;
     case OP_MAX:
     case OP_MIN: return float_better(b, a) ? b : a;
@@ -76,7 +77,7 @@ float float_combine(float a, float b) {
 // ---- integers and bool, in int64 ----
 
 int64_t int_identity() {
-  switch (pc.op) {
+  switch (OP) {
     case OP_PROD:
     case OP_ALL: return 1l;
     case OP_MAX:
@@ -88,11 +89,11 @@ int64_t int_identity() {
 }
 
 bool int_better(int64_t candidate, int64_t best) {
-  return pc.op == OP_ARGMAX || pc.op == OP_MAX ? candidate > best : candidate < best;
+  return OP == OP_ARGMAX || OP == OP_MAX ? candidate > best : candidate < best;
 }
 
 int64_t int_combine(int64_t a, int64_t b) {
-  switch (pc.op) {
+  switch (OP) {
     case OP_PROD: return a * b;
     case OP_MAX:
     case OP_MIN: return int_better(b, a) ? b : a;
@@ -129,9 +130,9 @@ void store(uint o, float value, int64_t integer, uint index, bool floating) {
   if (is_arg()) {
     out_data_store_int(o, DT_I64, int64_t(index));
   } else if (floating) {
-    out_data_store_float(o, pc.out_dtype, pc.op == OP_MEAN ? value / pc.divisor : value);
+    out_data_store_float(o, OUT_DTYPE, OP == OP_MEAN ? value / pc.divisor : value);
   } else {
-    out_data_store_int(o, pc.out_dtype, integer);
+    out_data_store_int(o, OUT_DTYPE, integer);
   }
 }
 
@@ -139,16 +140,16 @@ void reduce_column(uint item) {
   if (item >= pc.outer * pc.inner) return;
   uint o = item / pc.inner, i = item % pc.inner;
   uint base = pc.x_offset + o * pc.reduced * pc.inner + i;
-  bool floating = is_floating(pc.dtype);
+  bool floating = is_floating(DTYPE);
   float acc = float_identity();
   int64_t acc_int = int_identity();
   uint acc_index = 0xffffffffu;
   for (uint r = 0u; r < pc.reduced; ++r) {
     uint at = base + r * pc.inner;
     if (floating) {
-      fold_float(x_data_load_float(at, pc.dtype), r, acc, acc_index);
+      fold_float(x_data_load_float(at, DTYPE), r, acc, acc_index);
     } else {
-      fold_int(x_data_load_int(at, pc.dtype), r, acc_int, acc_index);
+      fold_int(x_data_load_int(at, DTYPE), r, acc_int, acc_index);
     }
   }
   store(pc.out_offset + item, acc, acc_int, acc_index, floating);
@@ -160,7 +161,7 @@ void reduce_row(uint group) {
   uint end = min(begin + pc.chunk, pc.reduced);
   uint t = gl_LocalInvocationID.x;
   uint size = gl_WorkGroupSize.x;
-  bool floating = is_floating(pc.dtype);
+  bool floating = is_floating(DTYPE);
   float acc = float_identity();
   int64_t acc_int = int_identity();
   uint acc_index = 0xffffffffu;
@@ -168,9 +169,9 @@ void reduce_row(uint group) {
     uint base = pc.x_offset + row * pc.reduced;
     for (uint r = begin + t; r < end; r += size) {
       if (floating) {
-        fold_float(x_data_load_float(base + r, pc.dtype), r, acc, acc_index);
+        fold_float(x_data_load_float(base + r, DTYPE), r, acc, acc_index);
       } else {
-        fold_int(x_data_load_int(base + r, pc.dtype), r, acc_int, acc_index);
+        fold_int(x_data_load_int(base + r, DTYPE), r, acc_int, acc_index);
       }
     }
   }
@@ -212,7 +213,7 @@ void reduce_row(uint group) {
 }
 
 void main() {
-  if (pc.columns != 0u) {
+  if (COLUMNS) {
     reduce_column(global_index());
   } else {
     reduce_row(gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x);

@@ -39,6 +39,13 @@ TENSOR(in_data, 1)
 #define OP_FILL 101u
 #define OP_CLAMP 102u
 
+// The op, the dtypes and the layout are specialization constants, so each pipeline
+// holds only the code of its own case.
+layout(constant_id = 1) const uint OP = 0;
+layout(constant_id = 2) const uint OUT_DTYPE = DT_F32;
+layout(constant_id = 3) const uint IN_DTYPE = DT_F32;
+layout(constant_id = 4) const bool CONTIGUOUS = false;  // element i is at offset + i
+
 layout(push_constant) uniform Push {
   uvec4 sizes;
   ivec4 out_strides;
@@ -46,10 +53,6 @@ layout(push_constant) uniform Push {
   uint n;
   uint out_offset;
   uint in_offset;
-  uint op;
-  uint out_dtype;
-  uint in_dtype;
-  uint contiguous;  // 1: both operands are dense, element i is at offset + i
   float low_f;      // fill value, or clamp's bounds
   float high_f;
   uint low_lo, low_hi, high_lo, high_hi;  // the same as int64 words
@@ -58,8 +61,8 @@ layout(push_constant) uniform Push {
 int64_t low_int() { return int64_t(packUint2x32(uvec2(pc.low_lo, pc.low_hi))); }
 int64_t high_int() { return int64_t(packUint2x32(uvec2(pc.high_lo, pc.high_hi))); }
 
-float float_op(uint op, float x) {
-  switch (op) {
+float float_op(float x) {
+  switch (OP) {
     case OP_NEG: return -x;
     case OP_ABS: return abs(x);
     case OP_EXP: return exp(x);
@@ -91,8 +94,8 @@ float float_op(uint op, float x) {
   }
 }
 
-int64_t int_op(uint op, int64_t x) {
-  switch (op) {
+int64_t int_op(int64_t x) {
+  switch (OP) {
     case OP_NEG: return -x;
     case OP_ABS: return x < 0l ? -x : x;
     case OP_RELU: return x < 0l ? 0l : x;
@@ -108,30 +111,30 @@ int64_t int_op(uint op, int64_t x) {
 void main() {
   uint i = global_index();
   if (i >= pc.n) return;
-  bool dense = pc.contiguous != 0u;
+  bool dense = CONTIGUOUS;
   uint o = pc.out_offset + (dense ? i : strided_offset(i, pc.sizes, pc.out_strides));
-  if (pc.op == OP_FILL) {
-    if (is_floating(pc.out_dtype)) {
-      out_data_store_float(o, pc.out_dtype, pc.low_f);
+  if (OP == OP_FILL) {
+    if (is_floating(OUT_DTYPE)) {
+      out_data_store_float(o, OUT_DTYPE, pc.low_f);
     } else {
-      out_data_store_int(o, pc.out_dtype, low_int());
+      out_data_store_int(o, OUT_DTYPE, low_int());
     }
     return;
   }
   uint s = pc.in_offset + (dense ? i : strided_offset(i, pc.sizes, pc.in_strides));
-  bool floating = is_floating(pc.in_dtype);
-  if (pc.op == OP_LOGICAL_NOT || pc.op == OP_ISNAN || pc.op == OP_ISINF) {
+  bool floating = is_floating(IN_DTYPE);
+  if (OP == OP_LOGICAL_NOT || OP == OP_ISNAN || OP == OP_ISINF) {
     bool result = false;
     if (floating) {
-      float x = in_data_load_float(s, pc.in_dtype);
-      result = pc.op == OP_LOGICAL_NOT ? x == 0.0 : (pc.op == OP_ISNAN ? is_nan(x) : is_inf(x));
+      float x = in_data_load_float(s, IN_DTYPE);
+      result = OP == OP_LOGICAL_NOT ? x == 0.0 : (OP == OP_ISNAN ? is_nan(x) : is_inf(x));
     } else {
-      result = pc.op == OP_LOGICAL_NOT && in_data_load_int(s, pc.in_dtype) == 0l;
+      result = OP == OP_LOGICAL_NOT && in_data_load_int(s, IN_DTYPE) == 0l;
     }
     out_data_store_int(o, DT_BOOL, result ? 1l : 0l);
   } else if (floating) {
-    out_data_store_float(o, pc.out_dtype, float_op(pc.op, in_data_load_float(s, pc.in_dtype)));
+    out_data_store_float(o, OUT_DTYPE, float_op( in_data_load_float(s, IN_DTYPE)));
   } else {
-    out_data_store_int(o, pc.out_dtype, int_op(pc.op, in_data_load_int(s, pc.in_dtype)));
+    out_data_store_int(o, OUT_DTYPE, int_op( in_data_load_int(s, IN_DTYPE)));
   }
 }

@@ -19,25 +19,26 @@ layout(push_constant) uniform Push {
   uint cond_offset;
   uint a_offset;
   uint b_offset;
-  uint dtype;
-  uint cond_dtype;
-  uint contiguous;
 } pc;
+
+layout(constant_id = 1) const uint DTYPE = DT_F32;
+layout(constant_id = 2) const uint COND_DTYPE = DT_BOOL;
+layout(constant_id = 3) const bool CONTIGUOUS = false;
 
 void main() {
   uint i = global_index();
   if (i >= pc.n) return;
-  bool dense = pc.contiguous != 0u;
+  bool dense = CONTIGUOUS;
   uint o = pc.out_offset + (dense ? i : strided_offset(i, pc.sizes, pc.out_strides));
   uint ic = pc.cond_offset + (dense ? i : strided_offset(i, pc.sizes, pc.cond_strides));
-  bool take_a = cond_data_load_int(ic, pc.cond_dtype) != 0l;
+  bool take_a = cond_data_load_int(ic, COND_DTYPE) != 0l;
   uint ia = pc.a_offset + (dense ? i : strided_offset(i, pc.sizes, pc.a_strides));
   uint ib = pc.b_offset + (dense ? i : strided_offset(i, pc.sizes, pc.b_strides));
-  if (is_floating(pc.dtype)) {
-    float v = take_a ? a_data_load_float(ia, pc.dtype) : b_data_load_float(ib, pc.dtype);
-    out_data_store_float(o, pc.dtype, v);
+  if (is_floating(DTYPE)) {
+    float v = take_a ? a_data_load_float(ia, DTYPE) : b_data_load_float(ib, DTYPE);
+    out_data_store_float(o, DTYPE, v);
   } else {
-    int64_t v = take_a ? a_data_load_int(ia, pc.dtype) : b_data_load_int(ib, pc.dtype);
-    out_data_store_int(o, pc.dtype, v);
+    int64_t v = take_a ? a_data_load_int(ia, DTYPE) : b_data_load_int(ib, DTYPE);
+    out_data_store_int(o, DTYPE, v);
   }
 }

@@ -1,0 +1,91 @@
+// The Vulkan caching allocator and the stream: statistics, empty_cache, the memory limit
+// and its error, the maxStorageBufferRange refusal, reuse of freed memory while work is
+// in flight, and bad settings.
+#include <cstdlib>
+
+#include "test_util.h"
+
+namespace ember::test {
+namespace {
+
+// Set before the device opens: the allocator reads it once.
+const bool kLimit = (setenv("EMBER_VULKAN_MEMORY_LIMIT", "96M", 1), true);
+
+bool have_gpu() { return available_devices().size() > 1; }
+
+#define REQUIRE_GPU()                                                              \
+  do {                                                                             \
+    if (!have_gpu()) {                                                             \
+      if (std::getenv("EMBER_REQUIRE_VULKAN") != nullptr) FAIL() << "no vulkan:0"; \
+      GTEST_SKIP() << "no Vulkan device";                                          \
+    }                                                                              \
+  } while (false)
+
+const Device kGpu("vulkan:0");
+constexpr size_t kMiB = size_t{1} << 20;
+
+TEST(VulkanMemory, StatisticsFollowTensors) {
+  REQUIRE_GPU();
+  synchronize(kGpu);
+  empty_cache(kGpu);
+  MemoryStats before = memory_stats(kGpu);
+  reset_peak_memory(kGpu);
+  {
+    Tensor big = zeros({4 * 1024 * 1024}, kFloat32, kGpu);  // 16 MiB
+    MemoryStats during = memory_stats(kGpu);
+    EXPECT_EQ(during.allocated, before.allocated + 16 * kMiB);
+    EXPECT_GE(during.reserved, during.allocated);
+    EXPECT_EQ(during.peak, during.allocated);
+  }
+  MemoryStats after = memory_stats(kGpu);
+  EXPECT_EQ(after.allocated, before.allocated);
+  EXPECT_EQ(after.peak, before.allocated + 16 * kMiB);
+  EXPECT_GE(after.reserved, before.reserved + 16 * kMiB);  // cached, not returned
+  empty_cache(kGpu);
+  EXPECT_EQ(memory_stats(kGpu).reserved, before.reserved);
+  EXPECT_EQ(memory_stats(kCPU).reserved, 0u);
+}
+
+TEST(VulkanMemory, FreedMemoryIsReusedWhileWorkIsInFlight) {
+  REQUIRE_GPU();
+  Tensor x = random_tensor({1000}).to(kGpu);
+  Tensor total = zeros({1000}, kFloat32, kGpu);
+  for (int i = 0; i < 300; ++i) {
+    Tensor temporary = x * static_cast<double>(i);  // freed at once, reused by the next
+    total = total + temporary;
+  }
+  std::vector<double> want = values_of(x.to(kCPU) * (299.0 * 300.0 / 2));
+  EXPECT_NMSE_BELOW(total, want, 1e-12);
+}
+
+TEST(VulkanMemory, TheLimitGivesAClearError) {
+  REQUIRE_GPU();
+  Tensor held = zeros({16 * 1024 * 1024}, kFloat32, kGpu);  // 64 MiB of the 96 MiB
+  expect_error([] { zeros({12 * 1024 * 1024}, kFloat32, kGpu); }, "vulkan",
+               "out of memory on vulkan:0");
+  try {
+    zeros({12 * 1024 * 1024}, kFloat32, kGpu);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("asked for 48.0 MiB"), std::string::npos) << message;
+    EXPECT_NE(message.find("64.0 MiB in use"), std::string::npos) << message;
+    EXPECT_NE(message.find("limit 96.0 MiB"), std::string::npos) << message;
+  }
+  held = Tensor();
+  Tensor fits = zeros({12 * 1024 * 1024}, kFloat32, kGpu);  // the cache gives way
+  EXPECT_EQ(fits.sum().item<float>(), 0.0f);
+}
+
+TEST(VulkanMemory, BuffersBeyondTheBindableRangeAreRefused) {
+  REQUIRE_GPU();
+  // Larger than any maxStorageBufferRange (at most 4 GiB - 1 by the spec's field size).
+  expect_error([] { empty({int64_t{1} << 31}, kFloat32, kGpu); }, "vulkan",
+               "maxStorageBufferRange");
+}
+
+TEST(VulkanMemory, BadDeviceIndexIsReported) {
+  expect_error([] { zeros({1}, kFloat32, Device("vulkan:7")); }, "device", "no device vulkan:7");
+}
+
+}  // namespace
+}  // namespace ember::test
