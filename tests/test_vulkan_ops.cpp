@@ -425,5 +425,51 @@ TEST(VulkanOps, AdamStepsMatchFloat64) {
   }
 }
 
+TEST(VulkanOps, WalksLongerThanOneLaunchAreSplit) {
+  REQUIRE_GPU();
+  int64_t n = 70000;  // more steps than one shader loop may take on lavapipe
+  Tensor x = random_tensor({n, 2});
+  EXPECT_NMSE_BELOW(cumsum(x.to(kGpu), 0), values_of(cumsum(x.to(kFloat64), 0)), 1e-10);
+  EXPECT_NMSE_BELOW(sum(x.to(kGpu), 0), values_of(sum(x.to(kFloat64), 0)), 1e-10);
+  EXPECT_NMSE_BELOW(softmax(x.to(kGpu), 0), values_of(softmax(x.to(kFloat64), 0)), 1e-10);
+  Tensor rows = remainder(arange(n, kInt64) * 7, 10);
+  Tensor base = zeros({10, 2});
+  EXPECT_NMSE_BELOW(index_add(base.to(kGpu), 0, rows.to(kGpu), x.to(kGpu)),
+                    values_of(index_add(base.to(kFloat64), 0, rows, x.to(kFloat64))), 1e-10);
+  Tensor targets = remainder(arange(2 * n, kInt64), 10).reshape({n, 2});
+  EXPECT_NMSE_BELOW(scatter_add(base.to(kGpu), 0, targets.to(kGpu), x.to(kGpu)),
+                    values_of(scatter_add(base.to(kFloat64), 0, targets, x.to(kFloat64))), 1e-10);
+}
+
+TEST(VulkanOps, EdgeValuesMatchTheCpu) {
+  REQUIRE_GPU();
+  Tensor with_inf = from_vector<float>({-INFINITY, 1, 2, 3e38f, 3e38f});
+  EXPECT_EQ(values_of(cumsum(with_inf.to(kGpu), 0)), values_of(cumsum(with_inf, 0)));
+  Tensor small = from_vector<float>({1e-7f, -2e-5f, 3e-3f, 0.4f, -20.0f});
+  EXPECT_NMSE_BELOW(expm1(small.to(kGpu)), values_of(expm1(small.to(kFloat64))), 1e-12);
+  Tensor base = from_vector<float>({1, -1, -0.0f, -0.0f, 2, -2});
+  Tensor exponent = from_vector<float>({NAN, INFINITY, -1, 3, 0.5f, 3});
+  std::vector<double> pow_gpu = values_of(pow(base.to(kGpu), exponent.to(kGpu)));
+  std::vector<double> pow_cpu = values_of(pow(base, exponent));
+  for (size_t i = 0; i < pow_cpu.size(); ++i) {  // special cases exact, the rest to rounding
+    if (std::isinf(pow_cpu[i])) {
+      EXPECT_EQ(pow_gpu[i], pow_cpu[i]) << i;
+    } else {
+      EXPECT_NEAR(pow_gpu[i], pow_cpu[i], 1e-6 * std::abs(pow_cpu[i])) << i;
+    }
+    EXPECT_EQ(std::signbit(pow_gpu[i]), std::signbit(pow_cpu[i])) << i;
+  }
+  Tensor big = from_vector<float>({1e9f, -1e9f, 7, -3});
+  Tensor divisor = from_vector<float>({7, 7, INFINITY, INFINITY});
+  EXPECT_EQ(values_of(remainder(big.to(kGpu), divisor.to(kGpu))),
+            values_of(remainder(big, divisor)));
+  EXPECT_EQ(values_of(full({3}, 0.5, kBool, kGpu)), values_of(full({3}, 0.5, kBool)));
+  Tensor nan = from_vector<float>({NAN, -2, 0});
+  std::vector<double> sign_gpu = values_of(sign(nan.to(kGpu))), sign_cpu = values_of(sign(nan));
+  EXPECT_TRUE(std::isnan(sign_gpu[0]) && std::isnan(sign_cpu[0]));  // as torch.sign
+  EXPECT_EQ(sign_gpu[1], -1);
+  EXPECT_EQ(sign_cpu[2], 0);
+}
+
 }  // namespace
 }  // namespace ember::test

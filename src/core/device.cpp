@@ -1,5 +1,6 @@
 #include "ember/device.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -43,6 +44,18 @@ Device default_device() {
       Device device(requested);
       backend_for(device);  // fail now, not at the first op
       return device;
+    }
+    // The first real GPU; a CPU implementation of Vulkan (lavapipe) only when asked for.
+    for (const DeviceInfo& info : vulkan::device_infos()) {
+      if (info.kind == "cpu") continue;
+      try {
+        backend_for(info.device);
+        return info.device;
+      } catch (const Error& e) {
+        std::fprintf(stderr, "[device] cannot use %s (%s): %s; using the cpu\n",
+                     info.device.str().c_str(), info.name.c_str(), e.what());
+      }
+      break;
     }
     return kCPU;
   }();

@@ -51,13 +51,13 @@ double evaluate(nn::Module& model, const data::Dataset& test, const Device& devi
   NoGradGuard no_grad;
   model.eval();
   data::DataLoader loader(test, {.batch_size = 1000});
-  int64_t correct = 0;
+  Tensor correct = zeros({}, kInt64, device);  // counted on the device, read once
   for (const data::Batch& batch : loader) {
     Tensor predicted = argmax(model(batch.input.to(device)), 1);
-    correct += sum(eq(predicted, batch.target.to(device))).item<int64_t>();
+    correct = correct + sum(eq(predicted, batch.target.to(device)));
   }
   model.train();
-  return static_cast<double>(correct) / static_cast<double>(test.size());
+  return static_cast<double>(correct.item<int64_t>()) / static_cast<double>(test.size());
 }
 
 std::string format_fixed(double value, int digits) {
@@ -66,24 +66,40 @@ std::string format_fixed(double value, int digits) {
   return buffer;
 }
 
+// Steps between reads of the loss: each read waits for the device, so the GPU gets this
+// many steps queued ahead of the host.
+constexpr size_t kLossReadInterval = 16;
+
 // One pass over the loader; returns the mean loss and appends each step's to history.
 double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& loader,
                    const Device& device, const std::string& label, History& history) {
   Progress progress(label, loader.size(), "samples");
   double total = 0;
-  int64_t steps = 0;
+  int64_t steps = 0, unread_samples = 0;
+  std::vector<Tensor> unread;  // the losses of steps not yet read back
+  auto read_losses = [&] {
+    if (unread.empty()) return;
+    for (double value : cat(unread).to_vector<double>()) {
+      history.step_loss.push_back(value);
+      total += value;
+      ++steps;
+    }
+    progress.update(static_cast<int64_t>(unread.size()), unread_samples,
+                    "loss " + format_fixed(total / static_cast<double>(steps), 4));
+    unread.clear();
+    unread_samples = 0;
+  };
   for (const data::Batch& batch : loader) {
     Tensor logits = model(batch.input.to(device));
     Tensor loss = F::cross_entropy(logits, batch.target.to(device));
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
-    double value = loss.item<double>();
-    history.step_loss.push_back(value);
-    total += value;
-    ++steps;
-    progress.update(1, batch.target.size(0), "loss " + format_fixed(total / steps, 4));
+    unread.push_back(loss.detach().reshape({1}));
+    unread_samples += batch.target.size(0);
+    if (unread.size() == kLossReadInterval) read_losses();
   }
+  read_losses();
   progress.finish();
   return steps > 0 ? total / static_cast<double>(steps) : 0;
 }

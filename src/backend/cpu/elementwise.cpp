@@ -93,9 +93,11 @@ constexpr bool is_int_v = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 constexpr double kSqrt2OverPi = 0.79788456080286535588;
 constexpr double kGeluTanhCoeff = 0.044715;
 
+// NaN stays NaN, as torch.sign.
 template <typename T>
 T sign_of(T x) {
-  return static_cast<T>((T(0) < x) - (x < T(0)));
+  T sign = static_cast<T>((T(0) < x) - (x < T(0)));
+  return x != x ? x : sign;
 }
 
 template <typename T>

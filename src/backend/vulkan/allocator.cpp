@@ -177,13 +177,16 @@ Block* Allocator::new_block(VkDeviceSize size) {
   info.allocationSize = size;
   info.memoryTypeIndex = memory_type_;
   VkDeviceMemory memory = VK_NULL_HANDLE;
+  // Running out of allocations (maxMemoryAllocationCount) is out of memory too.
+  auto exhausted = [](VkResult r) {
+    return r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY ||
+           r == VK_ERROR_TOO_MANY_OBJECTS;
+  };
   VkResult result = vkAllocateMemory(context_.device(), &info, nullptr, &memory);
-  if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
+  if (exhausted(result)) {
     empty_cache();
     result = vkAllocateMemory(context_.device(), &info, nullptr, &memory);
-    if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
-      return nullptr;
-    }
+    if (exhausted(result)) return nullptr;
   }
   check(result, "vkAllocateMemory");
   auto block = std::make_unique<Block>();

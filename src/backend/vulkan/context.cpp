@@ -71,8 +71,9 @@ std::string bytes_string(VkDeviceSize bytes) {
 
 // Memory is unified when a device-local heap can also be mapped by the host.
 bool unified_memory(const VkPhysicalDeviceMemoryProperties& memory) {
-  constexpr VkMemoryPropertyFlags kBoth =
-      VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
+  constexpr VkMemoryPropertyFlags kBoth = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
+                                          VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                          VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   for (uint32_t i = 0; i < memory.memoryTypeCount; ++i) {
     const VkMemoryType& type = memory.memoryTypes[i];
     bool large_heap = memory.memoryHeaps[type.heapIndex].size >= (VkDeviceSize{1} << 30);

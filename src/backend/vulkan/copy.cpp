@@ -56,7 +56,9 @@ void VulkanBackend::fill(const Tensor& dst, Scalar value) {
     return fallback("fill", {dst}, 1,
                     [value](Backend& cpu, const std::vector<Tensor>& h) { cpu.fill(h[0], value); });
   }
-  launch_unary(*this, static_cast<uint32_t>(CopyOp::Fill), dst, dst, value);
+  Scalar converted =
+      is_floating_point(dst.dtype()) ? value : Scalar(scalar_as_int(value, dst.dtype()));
+  launch_unary(*this, static_cast<uint32_t>(CopyOp::Fill), dst, dst, converted);
 }
 
 }  // namespace ember::vulkan

@@ -28,23 +28,6 @@ struct WherePush {
 };
 static_assert(sizeof(WherePush) <= kPushConstantBytes);
 
-// The number as the CPU converts it to the tensor's dtype, as int64.
-int64_t scalar_as_int(Scalar value, DType dtype) {
-  double d = value.to_double();
-  switch (dtype) {
-    case kBool:
-      return value.is_floating_point() ? d != 0 : value.to_int() != 0;
-    case kUInt8:
-      return value.is_floating_point() ? static_cast<uint8_t>(d)
-                                       : static_cast<uint8_t>(value.to_int());
-    case kInt32:
-      return value.is_floating_point() ? static_cast<int32_t>(d)
-                                       : static_cast<int32_t>(value.to_int());
-    default:
-      return value.to_int();
-  }
-}
-
 void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const Tensor& b,
                    ScalarMode mode, Scalar scalar, const Tensor& out) {
   for_each_strided4<3>(

@@ -13,7 +13,8 @@ enum class IndexMode : uint32_t { Select = 0, IndexAdd = 1, Gather = 2, ScatterA
 constexpr int kMaxIndexDims = 6;
 
 struct IndexPush {
-  uint32_t mode, dtype, outer, inner, count, dim_size, dim, index_offset, x_offset, out_offset;
+  uint32_t mode, dtype, outer, inner, count, dim_size, dim, index_offset, x_offset, out_offset,
+      begin, end;
   uint32_t sizes[kMaxIndexDims], strides[kMaxIndexDims];
 };
 static_assert(sizeof(IndexPush) <= kPushConstantBytes);
@@ -42,15 +43,20 @@ void set_layout(IndexPush& push, const Shape& index_shape, const Shape& indexed,
 
 bool cpu_only(const Tensor& t) { return t.dtype() == kFloat64 || t.dim() > kMaxIndexDims; }
 
-// source is x (or src for the adds), contiguous; push is filled but for the offsets.
+// source is x (or src for the adds), contiguous; push is filled but for the offsets and
+// the walk. The adds walk `steps` in pieces that keep each shader loop short.
 void launch_index(VulkanBackend& backend, IndexPush& push, const Tensor& out, const Tensor& source,
-                  const Tensor& index, uint64_t items) {
+                  const Tensor& index, uint64_t items, uint32_t steps = 1) {
   push.index_offset = static_cast<uint32_t>(index.storage_offset());
   push.x_offset = static_cast<uint32_t>(source.storage_offset());
   push.out_offset = static_cast<uint32_t>(out.storage_offset());
-  backend.launch("index", {kWorkgroup},
-                 {writes(out), reads(source), reads(index), backend.device_checks()}, &push,
-                 sizeof push, groups_for(items));
+  for (uint32_t begin = 0; begin < steps; begin += kMaxLoopIterations) {
+    push.begin = begin;
+    push.end = std::min(steps, begin + kMaxLoopIterations);
+    backend.launch("index", {kWorkgroup},
+                   {writes(out), reads(source), reads(index), backend.device_checks()}, &push,
+                   sizeof push, groups_for(items));
+  }
 }
 
 }  // namespace
@@ -108,7 +114,8 @@ void VulkanBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& in
   push.dtype = static_cast<uint32_t>(out.dtype());
   set_layout(push, index.shape(), out.shape(), dim);
   launch_index(*this, push, out, values, positions,
-               static_cast<uint64_t>(index.numel() / index.shape()[dim]));
+               static_cast<uint64_t>(index.numel() / index.shape()[dim]),
+               static_cast<uint32_t>(index.shape()[dim]));
 }
 
 void VulkanBackend::index_add(const Tensor& out, int64_t dim, const Tensor& index,
@@ -128,7 +135,7 @@ void VulkanBackend::index_add(const Tensor& out, int64_t dim, const Tensor& inde
   push.inner = inner;
   push.count = static_cast<uint32_t>(index.numel());
   push.dim_size = static_cast<uint32_t>(out.shape()[dim]);
-  launch_index(*this, push, out, values, positions, uint64_t{outer} * inner);
+  launch_index(*this, push, out, values, positions, uint64_t{outer} * inner, push.count);
 }
 
 }  // namespace ember::vulkan

@@ -9,12 +9,33 @@
 
 namespace ember::vulkan {
 
+// Loops in a shader stay well within 65,535 iterations, where lavapipe (llvmpipe) ends
+// them early. Longer walks are split over several launches.
+inline constexpr uint32_t kMaxLoopIterations = 32768;
+
 // Shaders compute in float32 and store float64 nowhere (DESIGN §1.6).
 inline bool any_float64(std::initializer_list<const Tensor*> tensors) {
   for (const Tensor* t : tensors) {
     if (t->defined() && t->dtype() == kFloat64) return true;
   }
   return false;
+}
+
+// The number as the CPU converts it to the tensor's dtype, as int64.
+inline int64_t scalar_as_int(Scalar value, DType dtype) {
+  double d = value.to_double();
+  switch (dtype) {
+    case kBool:
+      return value.is_floating_point() ? d != 0 : value.to_int() != 0;
+    case kUInt8:
+      return value.is_floating_point() ? static_cast<uint8_t>(d)
+                                       : static_cast<uint8_t>(value.to_int());
+    case kInt32:
+      return value.is_floating_point() ? static_cast<int32_t>(d)
+                                       : static_cast<int32_t>(value.to_int());
+    default:
+      return value.to_int();
+  }
 }
 
 // The op code unary.comp gives copy, fill and clamp, after UnaryOp's values.

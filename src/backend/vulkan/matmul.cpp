@@ -52,7 +52,8 @@ void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) 
     push.b_offset = static_cast<uint32_t>(b.storage_offset() + int64_t{first} * push.b_strides[0]);
     push.out_offset = static_cast<uint32_t>(out.storage_offset() + int64_t{first} * m * n);
     Groups groups{(n + kTileN - 1) / kTileN, (m + kTileM - 1) / kTileM, count};
-    EMBER_CHECK(groups.y <= kMaxGroupsPerAxis, "matmul", "too many rows (", m, ") for one launch");
+    EMBER_CHECK(groups.x <= kMaxGroupsPerAxis && groups.y <= kMaxGroupsPerAxis, "matmul",
+                "a product of ", m, " x ", n, " is too large for one launch");
     launch("matmul", {kMatmulThreads, kTileM, kTileN, kTileK, kThreadM, kThreadN},
            {writes(out), reads(a), reads(b)}, &push, sizeof push, groups);
   }

@@ -20,7 +20,7 @@ struct SoftmaxPush {
 };
 
 struct CumsumPush {
-  uint32_t outer, n, inner, dtype, x_offset;
+  uint32_t outer, n, inner, dtype, x_offset, begin, end;
 };
 
 // A contiguous shape split around dim: outer x n x inner.
@@ -53,10 +53,8 @@ bool is_arg(ReduceOp op) { return op == ReduceOp::ArgMax || op == ReduceOp::ArgM
 constexpr uint32_t kFewColumns = 4096;
 constexpr uint32_t kLongReduction = 4096;
 // A workgroup reduces at most this many elements of a row; longer rows take a second
-// launch over the partial results. (It also keeps every loop under the 65,535 iterations
-// that lavapipe runs.)
+// launch over the partial results.
 constexpr uint32_t kRowChunk = 64 * kWorkgroup;
-constexpr uint32_t kMaxColumnWalk = 65535;
 
 // The dtype partial results keep between the two launches of a split row.
 DType partial_dtype(ReduceOp op, DType dtype) {
@@ -110,7 +108,10 @@ Tensor VulkanBackend::contiguous(const Tensor& x) {
 
 void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                            const Tensor& out) {
-  if (any_float64({&x})) {
+  // Arg reductions are not split over launches; rows this long run on the CPU.
+  bool long_arg = is_arg(op) && x.numel() / std::max<int64_t>(out.numel(), 1) >
+                                    int64_t{kMaxLoopIterations} * kWorkgroup;
+  if (any_float64({&x}) || long_arg) {
     return fallback("reduce", {out, x}, 1, [=](Backend& cpu, const std::vector<Tensor>& h) {
       cpu.reduce(op, h[1], dims, h[0]);
     });
@@ -145,7 +146,7 @@ void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64
   Tensor src = x;
   bool pack = !x.is_contiguous() || !block ||
               (inner > 1 && ((outer * inner < kFewColumns && count >= kLongReduction) ||
-                             count > kMaxColumnWalk));
+                             count > kMaxLoopIterations));
   if (pack) {  // kept dims first, reduced dims last, contiguous
     Shape shape, strides;
     for (int pass = 0; pass < 2; ++pass) {
@@ -185,10 +186,17 @@ void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
   EMBER_CHECK(x.dtype() != kBool, "cumsum", "bool input must be converted to int64 first");
   Tensor src = contiguous(x);
   AroundDim s(x.shape(), dim);
-  CumsumPush push{s.outer, s.n, s.inner, static_cast<uint32_t>(x.dtype()),
-                  static_cast<uint32_t>(src.storage_offset())};
-  launch("cumsum", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
-         groups_for(uint64_t{s.outer} * s.inner));
+  for (uint32_t begin = 0; begin < s.n; begin += kMaxLoopIterations) {
+    CumsumPush push{s.outer,
+                    s.n,
+                    s.inner,
+                    static_cast<uint32_t>(x.dtype()),
+                    static_cast<uint32_t>(src.storage_offset()),
+                    begin,
+                    std::min(s.n, begin + kMaxLoopIterations)};
+    launch("cumsum", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
+           groups_for(uint64_t{s.outer} * s.inner));
+  }
 }
 
 void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) {
@@ -198,8 +206,22 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
         [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.softmax(h[1], dim, log, h[0]); });
   }
   if (x.numel() == 0) return;
-  Tensor src = contiguous(x);
   AroundDim s(x.shape(), dim);
+  if (s.inner > 1 && s.n > kMaxLoopIterations) {
+    // Too long for one invocation's walk: make dim the last, rows, and put it back.
+    int64_t last = x.dim() - 1;
+    auto swapped = [&](const Tensor& t) {
+      Shape shape = t.shape(), strides = t.strides();
+      std::swap(shape[dim], shape[last]);
+      std::swap(strides[dim], strides[last]);
+      return make_view(t, shape, strides, t.storage_offset());
+    };
+    Tensor rows = contiguous(swapped(x));
+    Tensor result = make_tensor(rows.shape(), kFloat32, device());
+    softmax(rows, last, log, result);
+    return copy(swapped(result), out);
+  }
+  Tensor src = contiguous(x);
   bool columns = s.inner > 1;
   SoftmaxPush push{s.outer,           s.n,
                    s.inner,           log ? 1u : 0u,

@@ -144,7 +144,9 @@ void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffe
   VkWriteDescriptorSet writes[kMaxBindings];
   for (uint32_t i = 0; i < buffers.size(); ++i) {
     const Allocation& a = *buffers[i].allocation;
-    infos[i] = {a.buffer, a.offset, a.size};
+    // Sizes are rounded up past the request; the bound range must stay within the limit.
+    infos[i] = {a.buffer, a.offset,
+                std::min<VkDeviceSize>(a.size, context_.limits().maxStorageBufferRange)};
     writes[i] = {};
     writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
     writes[i].dstSet = set;

@@ -41,6 +41,8 @@ VulkanBackend::VulkanBackend(int index)
 enum class DeviceCheck : uint32_t { None = 0, Target = 1, Index = 2 };
 
 void VulkanBackend::raise_device_errors() {
+  // Kernels still running may be writing the report; it is read once they have finished.
+  if (stream_.completed_serial() < checks_->last_use) return;
   auto* words = reinterpret_cast<uint32_t*>(checks_->mapped);
   if (words[0] == 0) return;
   auto check = static_cast<DeviceCheck>(words[0]);
@@ -72,6 +74,7 @@ std::shared_ptr<Storage> VulkanBackend::allocate(size_t nbytes) {
 }
 
 void VulkanBackend::write(const Storage& dst, size_t dst_offset, const void* src, size_t nbytes) {
+  if (nbytes == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
   auto* target = static_cast<Allocation*>(dst.data());
   if (target->mapped != nullptr) {
@@ -87,6 +90,7 @@ void VulkanBackend::write(const Storage& dst, size_t dst_offset, const void* src
 }
 
 void VulkanBackend::read(const Storage& src, size_t src_offset, void* dst, size_t nbytes) {
+  if (nbytes == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
   auto* source = static_cast<Allocation*>(src.data());
   if (source->mapped != nullptr) {

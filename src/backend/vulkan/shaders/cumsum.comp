@@ -1,6 +1,6 @@
 #version 450
 // Running sums of a contiguous [outer, n, inner] tensor along n: one invocation per
-// (outer, inner) pair walks n in order. Floats use compensated (Kahan) summation, so long
+// (outer, inner) pair walks n in order (in pieces over several launches for long n). Floats use compensated (Kahan) summation, so long
 // rows stay close to the CPU's double accumulation; integers add in int64.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -14,6 +14,8 @@ layout(push_constant) uniform Push {
   uint inner;
   uint dtype;
   uint x_offset;
+  uint begin;  // this launch covers steps [begin, end) and continues from out[begin - 1]
+  uint end;
 } pc;
 
 void main() {
@@ -22,17 +24,19 @@ void main() {
   uint o = item / pc.inner, i = item % pc.inner;
   uint base = o * pc.n * pc.inner + i;
   if (is_floating(pc.dtype)) {
-    float sum = 0.0, compensation = 0.0;
-    for (uint k = 0u; k < pc.n; ++k) {
+    float sum = pc.begin > 0u ? out_data_load_float(base + (pc.begin - 1u) * pc.inner, pc.dtype) : 0.0;
+    float compensation = 0.0;
+    for (uint k = pc.begin; k < pc.end; ++k) {
       float y = x_data_load_float(pc.x_offset + base + k * pc.inner, pc.dtype) - compensation;
       float t = sum + y;
-      compensation = (t - sum) - y;
+      // Once the sum is infinite the correction would be inf - inf: drop it.
+      compensation = is_inf(t) || is_nan(t) ? 0.0 : (t - sum) - y;
       sum = t;
       out_data_store_float(base + k * pc.inner, pc.dtype, sum);
     }
   } else {
-    int64_t sum = 0l;
-    for (uint k = 0u; k < pc.n; ++k) {
+    int64_t sum = pc.begin > 0u ? out_data_load_int(base + (pc.begin - 1u) * pc.inner, pc.dtype) : 0l;
+    for (uint k = pc.begin; k < pc.end; ++k) {
       sum += x_data_load_int(pc.x_offset + base + k * pc.inner, pc.dtype);
       out_data_store_int(base + k * pc.inner, pc.dtype, sum);
     }

@@ -33,6 +33,8 @@ layout(push_constant) uniform Push {
   uint index_offset;
   uint x_offset;
   uint out_offset;
+  uint begin;       // the adds walk [begin, end) of l (INDEX_ADD) or of dim (SCATTER_ADD)
+  uint end;
   uint sizes[6];    // index's shape, padded in front with 1s
   uint strides[6];  // the indexed tensor's strides (x for GATHER, out for SCATTER_ADD)
 } pc;
@@ -79,7 +81,7 @@ void main() {
   } else if (pc.mode == MODE_INDEX_ADD) {
     if (item >= pc.outer * pc.inner) return;
     uint o = item / pc.inner, i = item % pc.inner;
-    for (uint l = 0u; l < pc.count; ++l) {
+    for (uint l = pc.begin; l < pc.end; ++l) {
       int64_t at = checked_index(l);
       if (at >= 0l) add_element((o * pc.dim_size + uint(at)) * pc.inner + i, (o * pc.count + l) * pc.inner + i);
     }
@@ -108,7 +110,7 @@ void main() {
       if (at >= 0l) copy_element(position, offset + uint(at) * pc.strides[pc.dim]);
       return;
     }
-    for (uint r = 0u; r < pc.sizes[pc.dim]; ++r) {
+    for (uint r = pc.begin; r < pc.end; ++r) {
       uint p = position + r * dim_step;
       int64_t at = checked_index(p);
       if (at >= 0l) add_element(offset + uint(at) * pc.strides[pc.dim], p);

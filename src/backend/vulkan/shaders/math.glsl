@@ -6,9 +6,14 @@ float log1p_f(float x) {
   return u == 1.0 ? x : log(u) * x / (u - 1.0);
 }
 
+// Kahan's expm1: (u - 1) * x / log(u) cancels the rounding of u = exp(x).
 float expm1_f(float x) {
-  if (abs(x) < 1e-5) return x + 0.5 * x * x;
-  return exp(x) - 1.0;
+  float u = exp(x);
+  if (u == 1.0) return x;
+  float um1 = u - 1.0;
+  if (um1 == -1.0) return -1.0;
+  if (is_inf(u)) return u;
+  return um1 * x / log(u);
 }
 
 // tanh without the overflow of exp(2x) for large |x|.
@@ -67,19 +72,64 @@ float gelu_erf_f(float x) {
 
 // C's pow: GLSL's pow is undefined for negative bases and for 0 with y <= 0.
 float pow_f(float x, float y) {
-  if (y == 0.0) return 1.0;
+  if (y == 0.0 || x == 1.0) return 1.0;
   if (is_nan(x) || is_nan(y)) return uintBitsToFloat(0x7fc00000u);
+  if (x == -1.0 && is_inf(y)) return 1.0;
+  bool integer = floor(y) == y;
+  bool odd = integer && abs(y) < 16777216.0 && mod(y, 2.0) == 1.0;
   float magnitude = exp2(y * log2(abs(x)));
-  if (x == 0.0) magnitude = y > 0.0 ? 0.0 : uintBitsToFloat(0x7f800000u);
-  if (x >= 0.0) return magnitude;
-  if (floor(y) != y) return uintBitsToFloat(0x7fc00000u);
-  bool odd = abs(y) < 16777216.0 && mod(y, 2.0) == 1.0;
+  if (x == 0.0) {
+    magnitude = y > 0.0 ? 0.0 : uintBitsToFloat(0x7f800000u);
+    return odd && floatBitsToUint(x) != 0u ? -magnitude : magnitude;  // pow(-0, odd)
+  }
+  if (x > 0.0) return magnitude;
+  if (!integer) return uintBitsToFloat(0x7fc00000u);
   return odd ? -magnitude : magnitude;
+}
+
+// C's fmod, exact: long division on the significands as integers (as musl's fmodf).
+float fmod_f(float x, float y) {
+  uint ux = floatBitsToUint(x), uy = floatBitsToUint(y);
+  int ex = int((ux >> 23) & 0xffu), ey = int((uy >> 23) & 0xffu);
+  uint sign = ux & 0x80000000u;
+  if ((uy << 1) == 0u || is_nan(y) || ex == 0xff) return uintBitsToFloat(0x7fc00000u);
+  if ((ux << 1) <= (uy << 1)) return (ux << 1) == (uy << 1) ? 0.0 * x : x;
+  if (ex == 0) {  // subnormal x: normalise
+    for (uint i = ux << 9; (i >> 31) == 0u; i <<= 1) --ex;
+    ux <<= uint(1 - ex);
+  } else {
+    ux = (ux & 0x007fffffu) | 0x00800000u;
+  }
+  if (ey == 0) {
+    for (uint i = uy << 9; (i >> 31) == 0u; i <<= 1) --ey;
+    uy <<= uint(1 - ey);
+  } else {
+    uy = (uy & 0x007fffffu) | 0x00800000u;
+  }
+  for (; ex > ey; --ex) {
+    uint i = ux - uy;
+    if ((i >> 31) == 0u) {
+      if (i == 0u) return 0.0 * x;
+      ux = i;
+    }
+    ux <<= 1;
+  }
+  uint i = ux - uy;
+  if ((i >> 31) == 0u) {
+    if (i == 0u) return 0.0 * x;
+    ux = i;
+  }
+  for (; (ux >> 23) == 0u; ux <<= 1) --ex;
+  if (ex > 0) {
+    ux = (ux - 0x00800000u) | (uint(ex) << 23);
+  } else {
+    ux >>= uint(1 - ex);
+  }
+  return uintBitsToFloat(ux | sign);
 }
 
 // Python's %: the result takes the divisor's sign.
 float remainder_f(float a, float b) {
-  float r = a - b * trunc(a / b);
-  if (abs(r) >= abs(b)) r = 0.0;
+  float r = fmod_f(a, b);
   return (r != 0.0 && ((r < 0.0) != (b < 0.0))) ? r + b : r;
 }
