@@ -2,6 +2,7 @@
 #   make demo   installs what is missing, builds, and runs the main job
 #   make test   installs what is missing, builds, and runs the test suite
 #   make bench  also installs PyTorch, and prints Ember's and PyTorch's times side by side
+#   make bench-gpu  the same on vulkan:0 against PyTorch on CUDA (a machine with both)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 # CI builds with warnings as errors.
@@ -10,7 +11,7 @@ WERROR ?= $(if $(CI),ON,OFF)
 PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=$(WERROR)
 
-.PHONY: deps demo test bench clean
+.PHONY: deps demo test bench bench-gpu clean
 
 deps:
 	@scripts/install-deps.sh
@@ -33,6 +34,14 @@ bench:
 	cmake --build $(BUILD)-bench -j $(JOBS)
 	$(PYTHON) bench/compare.py --ember $(BUILD)-bench/bench/ember_bench --svg $(BUILD)-bench/ratios.svg
 	$(PYTHON) bench/compare_train.py --ember $(BUILD)-bench/tools/ember
+
+bench-gpu:
+	cmake -S . -B $(BUILD)-bench $(CMAKE_FLAGS) -DEMBER_BUILD_BENCH=ON -DEMBER_BUILD_TESTS=OFF >/dev/null
+	cmake --build $(BUILD)-bench -j $(JOBS)
+	$(PYTHON) bench/compare.py --ember $(BUILD)-bench/bench/ember_bench --device vulkan:0 \
+	  --torch-device cuda --rounds 2 --svg $(BUILD)-bench/ratios-gpu.svg
+	$(PYTHON) bench/compare_train.py --ember $(BUILD)-bench/tools/ember --device vulkan:0 \
+	  --torch-device cuda
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-bench

@@ -15,12 +15,14 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def ember_seconds(binary, min_time, repetitions, name_filter):
+def ember_seconds(binary, min_time, repetitions, name_filter, device):
     command = [binary, "--benchmark_format=json", f"--benchmark_min_time={min_time}",
                f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"]
     if name_filter:
         command.append(f"--benchmark_filter={re.escape(name_filter)}")
-    report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    env = dict(os.environ, EMBER_BENCH_DEVICE=device)
+    report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
+                                       env=env).stdout)
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     seconds = {}
     for row in report["benchmarks"]:
@@ -29,9 +31,9 @@ def ember_seconds(binary, min_time, repetitions, name_filter):
     return seconds, report["context"]
 
 
-def torch_seconds(min_time, repetitions, name_filter):
+def torch_seconds(min_time, repetitions, name_filter, device):
     command = [sys.executable, os.path.join(HERE, "torch", "ops.py"), f"--min-time={min_time}",
-               f"--repetitions={repetitions}", f"--filter={name_filter}"]
+               f"--repetitions={repetitions}", f"--filter={name_filter}", f"--device={device}"]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
@@ -69,14 +71,18 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="write the numbers here")
     parser.add_argument("--svg", help="write a bar chart of the ratios here")
+    parser.add_argument("--device", default="cpu", help="Ember's device (cpu, vulkan:0)")
+    parser.add_argument("--torch-device", default="cpu", help="PyTorch's device (cpu, cuda)")
     args = parser.parse_args()
 
     ember, torch_rounds = {}, []
     for _ in range(args.rounds):
-        seconds, context = ember_seconds(args.ember, args.min_time, args.repetitions, args.filter)
+        seconds, context = ember_seconds(args.ember, args.min_time, args.repetitions, args.filter,
+                                         args.device)
         for name, value in seconds.items():
             ember[name] = min(value, ember.get(name, value))
-        torch_rounds.append(torch_seconds(args.min_time, args.repetitions, args.filter))
+        torch_rounds.append(torch_seconds(args.min_time, args.repetitions, args.filter,
+                                          args.torch_device))
     torch = torch_rounds[-1]
     torch["seconds"] = {name: min(r["seconds"][name] for r in torch_rounds)
                         for name in torch["seconds"]}

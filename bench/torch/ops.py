@@ -16,9 +16,12 @@ MILLION = 1 << 20
 SOFTMAX_ROW = 1024
 
 
+DEVICE = torch.device("cpu")
+
+
 def inputs(n, seed):
     torch.manual_seed(seed)
-    return torch.randn(n)
+    return torch.randn(n, device=DEVICE)
 
 
 def workloads():
@@ -33,8 +36,27 @@ def workloads():
     for n in (512, 1024, 2048):
         a, b = inputs(n * n, 1).reshape(n, n), inputs(n * n, 2).reshape(n, n)
         yield f"matmul/{n}", lambda a=a, b=b: a @ b
-    one_a, one_b = torch.ones(1), torch.ones(1)
+    one_a, one_b = torch.ones(1, device=DEVICE), torch.ones(1, device=DEVICE)
     yield "add_one_element", lambda: one_a + one_b
+    if DEVICE.type == "cpu":
+        return
+    # The workloads that size a GPU: copy bandwidth, a large elementwise op, a large matmul.
+    big, other = inputs(64 * MILLION, 1), inputs(64 * MILLION, 2)
+    yield f"copy/{64 * MILLION}", lambda: big.clone()
+    yield f"add/{64 * MILLION}", lambda: big + other
+    a, b = inputs(4096 * 4096, 1).reshape(4096, 4096), inputs(4096 * 4096, 2).reshape(4096, 4096)
+    yield "matmul/4096", lambda: a @ b
+
+
+def synchronized(fn):
+    """Each call waits for the device, as Ember's GPU benchmarks do."""
+    if DEVICE.type != "cuda":
+        return fn
+
+    def call():
+        fn()
+        torch.cuda.synchronize()
+    return call
 
 
 def seconds_per_iteration(fn, min_time, repetitions):
@@ -64,13 +86,18 @@ def main():
     parser.add_argument("--min-time", type=float, default=0.5)
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--filter", default="")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = False  # float32 means float32 on both sides
     torch.set_num_threads(os.cpu_count())
     results = {}
     with torch.no_grad():
         for name, fn in workloads():
             if args.filter in name:
-                results[name] = seconds_per_iteration(fn, args.min_time, args.repetitions)
+                results[name] = seconds_per_iteration(synchronized(fn), args.min_time,
+                                                      args.repetitions)
     print(json.dumps({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
                       "seconds": results}))
 

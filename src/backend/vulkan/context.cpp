@@ -335,6 +335,9 @@ Context::Context(int index) {
   if (has_device_extension(physical_, "VK_KHR_portability_subset")) {
     extensions.push_back("VK_KHR_portability_subset");
   }
+  bool push_descriptors = has_device_extension(physical_, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME) &&
+                          !env_is_one("EMBER_VULKAN_NO_PUSH_DESCRIPTORS");
+  if (push_descriptors) extensions.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   VkPhysicalDeviceFeatures supported;
   vkGetPhysicalDeviceFeatures(physical_, &supported);
   EMBER_CHECK(supported.shaderInt64 == VK_TRUE, "vulkan", name_,
@@ -350,6 +353,10 @@ Context::Context(int index) {
   info.ppEnabledExtensionNames = extensions.data();
   check(vkCreateDevice(physical_, &info, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
+  if (push_descriptors) {
+    push_descriptor_set_ = reinterpret_cast<PFN_vkCmdPushDescriptorSetKHR>(
+        vkGetDeviceProcAddr(device_, "vkCmdPushDescriptorSetKHR"));
+  }
 }
 
 }  // namespace ember::vulkan

@@ -69,6 +69,9 @@ class Context {
   const std::string& name() const { return name_; }
   // Device-local memory the host can map: tensors are then read and written in place.
   bool unified_memory() const { return unified_; }
+  // VK_KHR_push_descriptor's entry point when the device has it (null otherwise): buffers
+  // are then bound straight into the command buffer, with no descriptor sets.
+  PFN_vkCmdPushDescriptorSetKHR push_descriptor_set() const { return push_descriptor_set_; }
 
  private:
   VkPhysicalDevice physical_ = VK_NULL_HANDLE;
@@ -79,6 +82,7 @@ class Context {
   VkPhysicalDeviceMemoryProperties memory_{};
   std::string name_;
   bool unified_ = false;
+  PFN_vkCmdPushDescriptorSetKHR push_descriptor_set_ = nullptr;
 };
 
 }  // namespace ember::vulkan

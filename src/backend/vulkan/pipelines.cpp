@@ -1,10 +1,22 @@
 #include "backend/vulkan/pipelines.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/check.h"
 
 namespace ember::vulkan {
+
+size_t Pipelines::KeyHash::operator()(const Key& key) const {
+  size_t hash = std::hash<std::string_view>()(key.shader);
+  for (uint32_t i = 0; i < key.count; ++i) hash = hash * 1000003u ^ key.constants[i];
+  return hash;
+}
+
+bool Pipelines::Key::operator==(const Key& other) const {
+  return shader == other.shader && count == other.count &&
+         std::equal(constants.begin(), constants.begin() + count, other.constants.begin());
+}
 
 Pipelines::~Pipelines() {
   VkDevice device = context_.device();
@@ -19,15 +31,16 @@ Pipelines::~Pipelines() {
 
 const Pipeline& Pipelines::get(std::string_view shader, std::span<const uint32_t> constants,
                                uint32_t bindings) {
-  std::string key(shader);
-  for (uint32_t c : constants) {
-    key += ':';
-    key += std::to_string(c);
-  }
+  EMBER_CHECK(constants.size() <= kMaxConstants, "vulkan", "a kernel takes at most ", kMaxConstants,
+              " specialization constants");
+  Key key{shader, {}, static_cast<uint32_t>(constants.size())};
+  std::copy(constants.begin(), constants.end(), key.constants.begin());
   auto found = cache_.find(key);
   if (found != cache_.end()) return *found->second;
-  auto pipeline = std::make_unique<Pipeline>(create(shader_code(shader), constants, bindings));
-  return *cache_.emplace(std::move(key), std::move(pipeline)).first->second;
+  const ShaderCode& code = shader_code(shader);
+  key.shader = code.name;  // the cache keeps the embedded name, not the caller's view
+  auto pipeline = std::make_unique<Pipeline>(create(code, constants, bindings));
+  return *cache_.emplace(key, std::move(pipeline)).first->second;
 }
 
 VkDescriptorSetLayout Pipelines::set_layout(uint32_t bindings) {
@@ -40,6 +53,9 @@ VkDescriptorSetLayout Pipelines::set_layout(uint32_t bindings) {
   }
   VkDescriptorSetLayoutCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
+  if (context_.push_descriptor_set() != nullptr) {
+    info.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;
+  }
   info.bindingCount = bindings;
   info.pBindings = entries.data();
   check(vkCreateDescriptorSetLayout(context_.device(), &info, nullptr, &set_layouts_[bindings]),

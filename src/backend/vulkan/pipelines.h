@@ -4,6 +4,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -54,8 +55,19 @@ class Pipelines {
   Pipeline create(const ShaderCode& code, std::span<const uint32_t> constants, uint32_t bindings);
   VkDescriptorSetLayout set_layout(uint32_t bindings);
 
+  static constexpr uint32_t kMaxConstants = 8;
+  struct Key {
+    std::string_view shader;
+    std::array<uint32_t, kMaxConstants> constants;
+    uint32_t count;
+    bool operator==(const Key& other) const;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& key) const;
+  };
+
   const Context& context_;
-  std::unordered_map<std::string, std::unique_ptr<Pipeline>> cache_;
+  std::unordered_map<Key, std::unique_ptr<Pipeline>, KeyHash> cache_;
   VkDescriptorSetLayout set_layouts_[kMaxBindings + 1] = {};
   VkPipelineLayout layouts_[kMaxBindings + 1] = {};
 };

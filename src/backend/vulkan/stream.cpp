@@ -139,7 +139,8 @@ void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffe
               " buffers, got ", buffers.size());
   if (ops_in_open_ >= max_ops_per_submit_) flush();
   record_uses(buffers);
-  VkDescriptorSet set = descriptor_set(pipeline);
+  PFN_vkCmdPushDescriptorSetKHR push_set = context_.push_descriptor_set();
+  VkDescriptorSet set = push_set != nullptr ? VK_NULL_HANDLE : descriptor_set(pipeline);
   VkDescriptorBufferInfo infos[kMaxBindings];
   VkWriteDescriptorSet writes[kMaxBindings];
   for (uint32_t i = 0; i < buffers.size(); ++i) {
@@ -155,11 +156,15 @@ void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffe
     writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     writes[i].pBufferInfo = &infos[i];
   }
-  vkUpdateDescriptorSets(context_.device(), pipeline.bindings, writes, 0, nullptr);
   VkCommandBuffer cb = open_.commands;
   vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline);
-  vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, 1, &set, 0,
-                          nullptr);
+  if (push_set != nullptr) {
+    push_set(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, pipeline.bindings, writes);
+  } else {
+    vkUpdateDescriptorSets(context_.device(), pipeline.bindings, writes, 0, nullptr);
+    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, 1, &set, 0,
+                            nullptr);
+  }
   if (push_bytes > 0) {
     vkCmdPushConstants(cb, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
   }
