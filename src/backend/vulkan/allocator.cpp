@@ -126,8 +126,8 @@ Allocation* Allocator::allocate(size_t nbytes) {
 Allocation* Allocator::carve_small(VkDeviceSize size) {
   auto& free_list = free_small_[size];
   if (!free_list.empty()) {
-    Allocation* reused = free_list.back();
-    free_list.pop_back();
+    Allocation* reused = free_list.front();
+    free_list.pop_front();
     return reused;
   }
   if (current_slab_ == nullptr || current_slab_->carved + size > current_slab_->size) {

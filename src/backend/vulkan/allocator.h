@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,7 +76,9 @@ class Allocator {
   bool host_visible_ = false;
   size_t limit_ = 0;  // 0: none
   std::vector<std::unique_ptr<Block>> blocks_;
-  std::map<VkDeviceSize, std::vector<Allocation*>> free_small_;
+  // Oldest first: a range freed a moment ago is likely still named by the stream's hazard
+  // tracking, and reusing it at once would add a barrier between independent ops.
+  std::map<VkDeviceSize, std::deque<Allocation*>> free_small_;
   std::multimap<VkDeviceSize, Allocation*> free_large_;
   Block* current_slab_ = nullptr;
   size_t allocated_ = 0, reserved_ = 0, peak_ = 0;

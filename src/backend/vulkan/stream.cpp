@@ -92,6 +92,7 @@ void Stream::begin() {
   check(vkBeginCommandBuffer(open_.commands, &info), "vkBeginCommandBuffer");
   open_.serial = open_serial_;
   open_has_work_ = false;
+  bound_pipeline_ = VK_NULL_HANDLE;
   ops_in_open_ = 0;
   // Work of earlier submissions on this queue is ordered before this buffer's only by a
   // barrier; one at the start covers every buffer they touched.
@@ -157,7 +158,10 @@ void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffe
     writes[i].pBufferInfo = &infos[i];
   }
   VkCommandBuffer cb = open_.commands;
-  vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline);
+  if (pipeline.pipeline != bound_pipeline_) {
+    vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline);
+    bound_pipeline_ = pipeline.pipeline;
+  }
   if (push_set != nullptr) {
     push_set(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, pipeline.bindings, writes);
   } else {

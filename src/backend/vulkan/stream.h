@@ -76,6 +76,7 @@ class Stream {
   Submission open_;
   bool open_has_work_ = false;
   uint32_t ops_in_open_ = 0;
+  VkPipeline bound_pipeline_ = VK_NULL_HANDLE;  // in the open command buffer
   uint32_t max_ops_per_submit_;
   std::deque<Submission> in_flight_;
   std::vector<Submission> spare_;
