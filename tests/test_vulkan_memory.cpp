@@ -3,7 +3,7 @@
 // in flight, and bad settings.
 #include <cstdlib>
 
-#include "test_util.h"
+#include "vulkan_test_util.h"
 
 namespace ember::test {
 namespace {
@@ -11,17 +11,6 @@ namespace {
 // Set before the device opens: the allocator reads it once.
 const bool kLimit = (setenv("EMBER_VULKAN_MEMORY_LIMIT", "96M", 1), true);
 
-bool have_gpu() { return available_devices().size() > 1; }
-
-#define REQUIRE_GPU()                                                              \
-  do {                                                                             \
-    if (!have_gpu()) {                                                             \
-      if (std::getenv("EMBER_REQUIRE_VULKAN") != nullptr) FAIL() << "no vulkan:0"; \
-      GTEST_SKIP() << "no Vulkan device";                                          \
-    }                                                                              \
-  } while (false)
-
-const Device kGpu("vulkan:0");
 constexpr size_t kMiB = size_t{1} << 20;
 
 TEST(VulkanMemory, StatisticsFollowTensors) {

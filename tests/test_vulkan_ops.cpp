@@ -5,30 +5,13 @@
 #include <set>
 
 #include "backend/vulkan/vulkan_backend.h"
-#include "test_util.h"
+#include "vulkan_test_util.h"
 
 namespace ember::test {
 namespace {
 
 using Inputs = std::vector<Tensor>;
 using Op = std::function<Tensor(const Inputs&)>;
-
-// vulkan:0, or a skipped test when this machine has none (CI sets EMBER_REQUIRE_VULKAN=1,
-// which turns a missing device into a failure).
-bool have_gpu() {
-  static const bool present = available_devices().size() > 1;
-  return present;
-}
-
-#define REQUIRE_GPU()                                                              \
-  do {                                                                             \
-    if (!have_gpu()) {                                                             \
-      if (std::getenv("EMBER_REQUIRE_VULKAN") != nullptr) FAIL() << "no vulkan:0"; \
-      GTEST_SKIP() << "no Vulkan device";                                          \
-    }                                                                              \
-  } while (false)
-
-const Device kGpu("vulkan:0");
 
 // Runs op on float64 CPU inputs and on float32 (or `dtype`) copies on the GPU, contiguous
 // and as strided views, and compares.

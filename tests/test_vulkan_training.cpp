@@ -3,25 +3,13 @@
 #include <cstdlib>
 
 #include "backend/vulkan/vulkan_backend.h"
-#include "test_util.h"
+#include "vulkan_test_util.h"
 
 namespace ember::test {
 namespace {
 
 // Set before anything touches the device: every primitive must have a Vulkan kernel.
 const bool kNoFallback = (setenv("EMBER_FALLBACK", "error", 1), true);
-
-bool have_gpu() { return available_devices().size() > 1; }
-
-#define REQUIRE_GPU()                                                              \
-  do {                                                                             \
-    if (!have_gpu()) {                                                             \
-      if (std::getenv("EMBER_REQUIRE_VULKAN") != nullptr) FAIL() << "no vulkan:0"; \
-      GTEST_SKIP() << "no Vulkan device";                                          \
-    }                                                                              \
-  } while (false)
-
-const Device kGpu("vulkan:0");
 
 std::shared_ptr<nn::Module> mlp() {
   return std::make_shared<nn::Sequential>(nn::Linear(784, 512), nn::ReLU(), nn::Linear(512, 512),

@@ -1,5 +1,7 @@
 #include "core/backend.h"
 
+#include <limits>
+
 namespace ember {
 
 const char* unary_op_name(UnaryOp op) {
@@ -22,5 +24,19 @@ bool writes_bool(UnaryOp op) {
 }
 
 bool writes_bool(BinaryOp op) { return op >= BinaryOp::Eq; }
+
+bool is_arg_reduction(ReduceOp op) { return op == ReduceOp::ArgMax || op == ReduceOp::ArgMin; }
+
+Scalar empty_reduction_result(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::Prod:
+    case ReduceOp::All:
+      return 1;
+    case ReduceOp::Mean:
+      return std::numeric_limits<double>::quiet_NaN();
+    default:
+      return 0;
+  }
+}
 
 }  // namespace ember

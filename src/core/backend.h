@@ -79,6 +79,9 @@ const char* unary_op_name(UnaryOp op);
 const char* binary_op_name(BinaryOp op);
 bool writes_bool(UnaryOp op);
 bool writes_bool(BinaryOp op);
+bool is_arg_reduction(ReduceOp op);
+// What a reduction over no elements gives: 1 for Prod and All, NaN for Mean, else 0.
+Scalar empty_reduction_result(ReduceOp op);
 
 // One Adam(W) update, as torch.optim.Adam and AdamW compute it (step counts from 1).
 struct AdamStep {

@@ -323,39 +323,26 @@ Tensor kept_then_reduced(const Tensor& x, const std::vector<int64_t>& dims, Back
   return copy;
 }
 
-bool is_arg(ReduceOp op) { return op == ReduceOp::ArgMax || op == ReduceOp::ArgMin; }
-
-Scalar empty_result(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Prod:
-    case ReduceOp::All:
-      return 1;
-    case ReduceOp::Mean:
-      return std::numeric_limits<double>::quiet_NaN();
-    default:
-      return 0;
-  }
-}
-
 }  // namespace
 
 void CpuBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                         const Tensor& out) {
   if (out.numel() == 0) return;
   if (x.numel() == 0) {
-    fill(out, empty_result(op));
+    fill(out, empty_reduction_result(op));
     return;
   }
   std::vector<Segment> kept, reduced;
   for (const Segment& s : segments_of(x, dims)) (s.reduced ? reduced : kept).push_back(s);
   if (reduced.empty()) {  // every reduced dim has size 1
-    if (is_arg(op)) return fill(out, 0);
+    if (is_arg_reduction(op)) return fill(out, 0);
     return copy(x, out);
   }
   // Rows: each output reduces one contiguous run. Columns: the innermost kept dim is
   // contiguous, so neighbouring outputs are accumulated together.
   bool rows = reduced.size() == 1 && reduced[0].stride == 1;
-  bool columns = reduced.size() == 1 && !is_arg(op) && !kept.empty() && kept.back().stride == 1;
+  bool columns =
+      reduced.size() == 1 && !is_arg_reduction(op) && !kept.empty() && kept.back().stride == 1;
   if (!rows && !columns) {
     Tensor packed = kept_then_reduced(x, dims, *this);
     std::vector<int64_t> last_dims;

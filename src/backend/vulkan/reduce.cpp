@@ -34,20 +34,6 @@ struct AroundDim {
   }
 };
 
-Scalar empty_result(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Prod:
-    case ReduceOp::All:
-      return 1;
-    case ReduceOp::Mean:
-      return std::nan("");
-    default:
-      return 0;
-  }
-}
-
-bool is_arg(ReduceOp op) { return op == ReduceOp::ArgMax || op == ReduceOp::ArgMin; }
-
 // Columns walk R one element at a time; with few columns and a long R, packing the
 // reduced dims last and reducing rows with whole workgroups is faster.
 constexpr uint32_t kFewColumns = 4096;
@@ -80,7 +66,7 @@ void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_
                   count,
                   1,
                   divisor};
-  if (count > kRowChunk && !is_arg(op)) {
+  if (count > kRowChunk && !is_arg_reduction(op)) {
     uint32_t chunks = (count + kRowChunk - 1) / kRowChunk;
     Tensor partial =
         make_tensor({int64_t{outer} * chunks}, partial_dtype(op, src.dtype()), backend.device());
@@ -109,15 +95,15 @@ Tensor VulkanBackend::contiguous(const Tensor& x) {
 void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                            const Tensor& out) {
   // Arg reductions are not split over launches; rows this long run on the CPU.
-  bool long_arg = is_arg(op) && x.numel() / std::max<int64_t>(out.numel(), 1) >
-                                    int64_t{kMaxLoopIterations} * kWorkgroup;
+  bool long_arg = is_arg_reduction(op) && x.numel() / std::max<int64_t>(out.numel(), 1) >
+                                              int64_t{kMaxLoopIterations} * kWorkgroup;
   if (any_float64({&x}) || long_arg) {
     return fallback("reduce", {out, x}, 1, [=](Backend& cpu, const std::vector<Tensor>& h) {
       cpu.reduce(op, h[1], dims, h[0]);
     });
   }
   if (out.numel() == 0) return;
-  if (x.numel() == 0) return fill(out, empty_result(op));
+  if (x.numel() == 0) return fill(out, empty_reduction_result(op));
   std::vector<bool> reduced(x.dim(), false);
   for (int64_t d : dims) reduced[d] = true;
   // Dims of size 1 never matter; the others must be kept, reduced..., kept for the
@@ -135,7 +121,7 @@ void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64
   }
   bool block = runs == 1;
   if (first < 0) {  // every reduced dim has size 1
-    if (is_arg(op)) return fill(out, 0);
+    if (is_arg_reduction(op)) return fill(out, 0);
     return copy(x, out);
   }
   uint32_t outer = 1, count = 1, inner = 1;
