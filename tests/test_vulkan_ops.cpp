@@ -1,7 +1,9 @@
 // The backend-ops harness: every primitive on vulkan:0 against a float64 CPU reference,
 // with random non-zero inputs, poisoned outputs (EMBER_POISON_MEMORY=1), non-contiguous
 // and broadcast inputs and sizes that are not multiples of the workgroup size.
+#include <bit>
 #include <memory>
+#include <random>
 #include <set>
 
 #include "backend/vulkan/vulkan_backend.h"
@@ -44,6 +46,37 @@ TEST(VulkanOps, CopiesBetweenDevicesAndDtypes) {
     // And back from each dtype to float32 on the GPU.
     EXPECT_EQ(values_of(want.to(kGpu).to(kFloat32)), values_of(want.to(kFloat32)))
         << dtype_name(dtype);
+  }
+}
+
+TEST(VulkanOps, HalfPrecisionRoundsAsTheCpu) {
+  REQUIRE_GPU();
+  // Float bit patterns across half's range, subnormals and overflow included, and the
+  // exact halfway points between neighbouring halves.
+  std::vector<float> values;
+  std::mt19937 gen(3);
+  std::uniform_int_distribution<uint32_t> bits(0x33000000u, 0x47900000u);
+  for (int i = 0; i < 20000; ++i) {
+    float v = std::bit_cast<float>(bits(gen));
+    values.push_back(i % 2 ? v : -v);
+  }
+  for (uint32_t h = 0x0001u; h < 0x7bffu; h += 97) {  // halfway above half h
+    float low = static_cast<float>(std::bit_cast<Half>(static_cast<uint16_t>(h)));
+    float high = static_cast<float>(std::bit_cast<Half>(static_cast<uint16_t>(h + 1)));
+    values.push_back((low + high) / 2);
+  }
+  values.push_back(NAN);
+  values.push_back(-INFINITY);
+  Tensor x = from_vector(values);
+  for (DType dtype : {kFloat16, kBFloat16}) {
+    Tensor want = x.to(dtype).to(kFloat32);
+    Tensor got = x.to(kGpu).to(dtype).to(kCPU).to(kFloat32);
+    std::vector<float> g = got.to_vector<float>(), w = want.to_vector<float>();
+    size_t mismatches = 0;
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (std::bit_cast<uint32_t>(g[i]) != std::bit_cast<uint32_t>(w[i])) ++mismatches;
+    }
+    EXPECT_EQ(mismatches, 0u) << dtype_name(dtype);
   }
 }
 

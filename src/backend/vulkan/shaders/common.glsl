@@ -50,6 +50,20 @@ uint bf16_bits(float v) {
   return (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
 }
 
+// float16 rounded to nearest even, bit for bit as the CPU's Half(float): GLSL leaves
+// packHalf2x16's rounding to the implementation.
+uint f16_bits(float v) {
+  uint f = floatBitsToUint(v);
+  uint sign = (f >> 16) & 0x8000u;
+  uint magnitude = f & 0x7fffffffu;
+  if (magnitude >= 0x7f800000u) return sign | 0x7c00u | (magnitude > 0x7f800000u ? 0x200u : 0u);
+  if (magnitude >= 0x477ff000u) return sign | 0x7c00u;
+  if (magnitude < 0x38800000u) {  // subnormal half: float addition does the rounding
+    return sign | (floatBitsToUint(uintBitsToFloat(magnitude) + 0.5) - 0x3f000000u);
+  }
+  return sign | ((magnitude + 0xc8000fffu + ((magnitude >> 13) & 1u)) >> 13);
+}
+
 // Element access for a tensor bound as uint words. 8- and 16-bit elements are written
 // with two atomics on their word, which only touch the element's own bits, so
 // neighbouring invocations never lose each other's writes.
@@ -97,7 +111,7 @@ uint bf16_bits(float v) {
   void NAME##_store_float(uint i, uint dtype, float v) {                                \
     switch (dtype) {                                                                    \
       case DT_F32: NAME[i] = floatBitsToUint(v); break;                                 \
-      case DT_F16: NAME##_set_bits(i, 16u, packHalf2x16(vec2(v, 0.0))); break;          \
+      case DT_F16: NAME##_set_bits(i, 16u, f16_bits(v)); break;                         \
       case DT_BF16: NAME##_set_bits(i, 16u, bf16_bits(v)); break;                       \
       case DT_I32: NAME[i] = uint(int(v)); break;                                       \
       case DT_I64: NAME##_store_i64(i, int64_t(v)); break;                              \
