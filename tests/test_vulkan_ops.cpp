@@ -487,5 +487,37 @@ TEST(VulkanOps, EdgeValuesMatchTheCpu) {
   EXPECT_EQ(sign_cpu[2], 0);
 }
 
+TEST(VulkanOps, AdamUpdatesManyParametersInFewDispatches) {
+  REQUIRE_GPU();
+  // 20 parameters: more than one dispatch holds, of sizes around the workgroup's.
+  std::vector<Shape> shapes;
+  for (int i = 0; i < 20; ++i) shapes.push_back({1 + 37 * i, i % 3 + 1});
+  auto run = [&](const Device& device, DType dtype) {
+    std::vector<Tensor> params;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      params.push_back(random_tensor(shapes[i], dtype, static_cast<uint32_t>(i))
+                           .to(device)
+                           .requires_grad_(true));
+    }
+    optim::AdamW optimizer(params);
+    for (int step = 1; step <= 3; ++step) {
+      for (size_t i = 0; i < params.size(); ++i) {
+        params[i].set_grad(
+            random_tensor(shapes[i], dtype, 100 + static_cast<uint32_t>(i)).to(device) * step);
+      }
+      optimizer.step();
+    }
+    std::vector<double> all;
+    for (const Tensor& p : params) {
+      std::vector<double> v = values_of(p);
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    return all;
+  };
+  std::vector<double> want = run(kCPU, kFloat64);
+  Tensor got = from_vector(run(kGpu, kFloat32));
+  EXPECT_NMSE_BELOW(got, want, 1e-12);
+}
+
 }  // namespace
 }  // namespace ember::test

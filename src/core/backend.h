@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/storage.h"
@@ -88,6 +89,11 @@ struct AdamStep {
   double lr, beta1, beta2, eps, weight_decay;
   bool decoupled_weight_decay;  // AdamW: p -= lr * wd * p; Adam: g += wd * p
   int64_t step;
+};
+
+// The tensors of one parameter in an Adam(W) update.
+struct AdamTensors {
+  Tensor param, grad, exp_avg, exp_avg_sq;
 };
 
 class Backend {
@@ -183,9 +189,9 @@ class Backend {
                                       const Tensor& grad_losses, const Tensor& grad_logits) = 0;
 
   // ---- optimizer updates (optim.cpp) ----
-  // In place on param, exp_avg and exp_avg_sq; all four contiguous, of one floating dtype.
-  virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                         const Tensor& exp_avg_sq, const AdamStep& step) = 0;
+  // One update of every parameter of group, in place on param, exp_avg and exp_avg_sq; all
+  // contiguous, of one floating dtype, sharing step. GPUs update a group in one dispatch.
+  virtual void adam_step(std::span<const AdamTensors> group, const AdamStep& step) = 0;
 };
 
 // The backend that runs a device's tensors. Raises ember::Error for unknown devices.

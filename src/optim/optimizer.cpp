@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 #include "autograd/graph.h"
 #include "core/backend.h"
@@ -160,6 +162,9 @@ Adam::Adam(std::vector<Tensor> params, const AdamOptions& options, bool decouple
 void Adam::step() {
   NoGradGuard no_grad;
   count_step();
+  // Parameters that share device, dtype and step count are updated together: one
+  // dispatch on a GPU.
+  std::map<std::tuple<std::string, DType, int64_t>, std::vector<AdamTensors>> groups;
   for (size_t i = 0; i < params().size(); ++i) {
     const Tensor& p = params()[i];
     if (!p.grad().defined()) continue;
@@ -167,12 +172,14 @@ void Adam::step() {
                     p.dtype() != kBFloat16,
                 "Adam", "parameters must be contiguous float32 or float64, got ", p.dtype());
     Tensor grad = p.grad().to(p.dtype()).contiguous();
-    Tensor& exp_avg = buffer(i, "exp_avg");
-    Tensor& exp_avg_sq = buffer(i, "exp_avg_sq");
-    AdamStep hyper{
-        lr(),       options_.beta1,     options_.beta2, options_.eps, options_.weight_decay,
-        decoupled_, count_param_step(i)};
-    backend_for(p.device()).adam_step(p, grad, exp_avg, exp_avg_sq, hyper);
+    int64_t step = count_param_step(i);
+    groups[{p.device().str(), p.dtype(), step}].push_back(
+        {p, grad, buffer(i, "exp_avg"), buffer(i, "exp_avg_sq")});
+  }
+  for (const auto& [key, group] : groups) {
+    AdamStep hyper{lr(),       options_.beta1,  options_.beta2, options_.eps, options_.weight_decay,
+                   decoupled_, std::get<2>(key)};
+    backend_for(group.front().param.device()).adam_step(group, hyper);
   }
 }
 

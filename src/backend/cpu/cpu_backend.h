@@ -51,8 +51,7 @@ class CpuBackend final : public Backend {
                               double label_smoothing, const Tensor& grad_losses,
                               const Tensor& grad_logits) override;
 
-  void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                 const Tensor& exp_avg_sq, const AdamStep& step) override;
+  void adam_step(std::span<const AdamTensors> group, const AdamStep& step) override;
 };
 
 }  // namespace ember::cpu

@@ -36,12 +36,13 @@ void adam_kernel(T* param, const T* grad, T* m, T* v, int64_t n, const AdamStep&
 
 }  // namespace
 
-void CpuBackend::adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                           const Tensor& exp_avg_sq, const AdamStep& step) {
-  EMBER_DISPATCH_FLOATING(param.dtype(), "adam_step", [&] {
-    adam_kernel(data_of<T>(param), data_of<const T>(grad), data_of<T>(exp_avg),
-                data_of<T>(exp_avg_sq), param.numel(), step);
-  });
+void CpuBackend::adam_step(std::span<const AdamTensors> group, const AdamStep& step) {
+  for (const AdamTensors& t : group) {
+    EMBER_DISPATCH_FLOATING(t.param.dtype(), "adam_step", [&] {
+      adam_kernel(data_of<T>(t.param), data_of<const T>(t.grad), data_of<T>(t.exp_avg),
+                  data_of<T>(t.exp_avg_sq), t.param.numel(), step);
+    });
+  }
 }
 
 }  // namespace ember::cpu

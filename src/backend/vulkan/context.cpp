@@ -165,6 +165,16 @@ bool has_device_extension(VkPhysicalDevice device, const char* name) {
   return false;
 }
 
+uint32_t max_push_descriptors(VkPhysicalDevice device) {
+  VkPhysicalDevicePushDescriptorPropertiesKHR push{};
+  push.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES_KHR;
+  VkPhysicalDeviceProperties2 properties{};
+  properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+  properties.pNext = &push;
+  vkGetPhysicalDeviceProperties2(device, &properties);
+  return push.maxPushDescriptors;
+}
+
 uint32_t compute_queue_family(VkPhysicalDevice device) {
   uint32_t count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(device, &count, nullptr);
@@ -336,7 +346,8 @@ Context::Context(int index) {
     extensions.push_back("VK_KHR_portability_subset");
   }
   bool push_descriptors = has_device_extension(physical_, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME) &&
-                          !env_is_one("EMBER_VULKAN_NO_PUSH_DESCRIPTORS");
+                          !env_is_one("EMBER_VULKAN_NO_PUSH_DESCRIPTORS") &&
+                          max_push_descriptors(physical_) >= kAdamDescriptors;
   if (push_descriptors) extensions.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   VkPhysicalDeviceFeatures supported;
   vkGetPhysicalDeviceFeatures(physical_, &supported);
@@ -344,6 +355,11 @@ Context::Context(int index) {
               " lacks shaderInt64, which Ember's kernels need");
   VkPhysicalDeviceFeatures features{};
   features.shaderInt64 = VK_TRUE;
+  buffer_arrays_ = supported.shaderStorageBufferArrayDynamicIndexing == VK_TRUE &&
+                   limits_.maxPerStageDescriptorStorageBuffers >= kAdamDescriptors &&
+                   limits_.maxDescriptorSetStorageBuffers >= kAdamDescriptors;
+  features.shaderStorageBufferArrayDynamicIndexing =
+      supported.shaderStorageBufferArrayDynamicIndexing;
   VkDeviceCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
   info.pEnabledFeatures = &features;

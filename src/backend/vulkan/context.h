@@ -51,6 +51,9 @@ Instance& shared_instance();
 void check(VkResult result, const char* call);
 const char* result_name(VkResult result);
 
+// The buffers the multi-tensor optimizer kernel binds at once (shaders/optim.comp).
+inline constexpr uint32_t kAdamDescriptors = 29;
+
 // One opened device: the logical device, its compute queue and what it can do.
 class Context {
  public:
@@ -72,6 +75,9 @@ class Context {
   // VK_KHR_push_descriptor's entry point when the device has it (null otherwise): buffers
   // are then bound straight into the command buffer, with no descriptor sets.
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_set() const { return push_descriptor_set_; }
+  // Shaders may index arrays of storage buffers (with workgroup-uniform indices), and a
+  // kernel may bind kAdamDescriptors buffers (pushed, where push descriptors are used).
+  bool buffer_arrays() const { return buffer_arrays_; }
 
  private:
   VkPhysicalDevice physical_ = VK_NULL_HANDLE;
@@ -83,6 +89,7 @@ class Context {
   std::string name_;
   bool unified_ = false;
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_set_ = nullptr;
+  bool buffer_arrays_ = false;
 };
 
 }  // namespace ember::vulkan

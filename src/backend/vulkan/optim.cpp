@@ -1,6 +1,9 @@
-// Vulkan optimizer updates: Adam(W) fused into one dispatch per parameter
-// (shaders/optim.comp).
+// Vulkan optimizer updates: Adam(W) of up to kAdamTensors parameters in one dispatch
+// (shaders/optim.comp). A table in device memory, written in stream order, gives each
+// parameter its run of workgroups and its offsets.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "backend/vulkan/kernels.h"
 
@@ -8,27 +11,66 @@ namespace ember::vulkan {
 
 namespace {
 
+constexpr uint32_t kAdamTensors = 7;  // MAX_TENSORS in the shader
+constexpr uint32_t kTableWords = 6;
+
 struct AdamPush {
-  uint32_t n, param_offset, exp_avg_offset, exp_avg_sq_offset, grad_offset, decoupled;
+  uint32_t count, decoupled;
   float beta1, beta2, weight_decay, decay, step_size, sqrt_c2, eps;
 };
 
+uint32_t offset_of(const Tensor& t) { return static_cast<uint32_t>(t.storage_offset()); }
+
 }  // namespace
 
-void VulkanBackend::adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                              const Tensor& exp_avg_sq, const AdamStep& step) {
-  if (param.dtype() != kFloat32) {
-    return fallback("adam_step", {param, exp_avg, exp_avg_sq, grad}, 3,
-                    [=](Backend& cpu, const std::vector<Tensor>& h) {
-                      cpu.adam_step(h[0], h[3], h[1], h[2], step);
-                    });
+void VulkanBackend::adam_step(std::span<const AdamTensors> group, const AdamStep& step) {
+  bool float32 = std::all_of(group.begin(), group.end(),
+                             [](const AdamTensors& t) { return t.param.dtype() == kFloat32; });
+  if (!float32 || !context_.buffer_arrays()) {
+    for (const AdamTensors& t : group) {
+      fallback("adam_step", {t.param, t.exp_avg, t.exp_avg_sq, t.grad}, 3,
+               [=](Backend& cpu, const std::vector<Tensor>& h) {
+                 AdamTensors host{h[0], h[3], h[1], h[2]};
+                 cpu.adam_step({&host, 1}, step);
+               });
+    }
+    return;
   }
-  if (param.numel() == 0) return;
-  AdamPush push{static_cast<uint32_t>(param.numel()),
-                static_cast<uint32_t>(param.storage_offset()),
-                static_cast<uint32_t>(exp_avg.storage_offset()),
-                static_cast<uint32_t>(exp_avg_sq.storage_offset()),
-                static_cast<uint32_t>(grad.storage_offset()),
+  for (size_t first = 0; first < group.size(); first += kAdamTensors) {
+    adam_dispatch(group.subspan(first, std::min<size_t>(kAdamTensors, group.size() - first)), step);
+  }
+}
+
+void VulkanBackend::adam_dispatch(std::span<const AdamTensors> group, const AdamStep& step) {
+  std::vector<uint32_t> table;
+  uint32_t groups = 0;
+  for (const AdamTensors& t : group) {
+    uint32_t n = static_cast<uint32_t>(t.param.numel());
+    table.insert(table.end(), {groups, n, offset_of(t.param), offset_of(t.exp_avg),
+                               offset_of(t.exp_avg_sq), offset_of(t.grad)});
+    groups += (n + kWorkgroup - 1) / kWorkgroup;
+  }
+  if (groups == 0) return;
+  std::shared_ptr<Storage> table_storage = allocate(table.size() * sizeof(uint32_t));
+  auto* table_buffer = static_cast<Allocation*>(table_storage->data());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stream_.update(table_buffer, table.data(), table.size() * sizeof(uint32_t));
+  }
+  // Unused array slots repeat the first parameter's buffers: every slot must be valid.
+  std::vector<BufferUse> buffers;
+  auto add = [&](Tensor AdamTensors::*member, bool write) {
+    for (uint32_t i = 0; i < kAdamTensors; ++i) {
+      const AdamTensors& t = group[i < group.size() ? i : 0];
+      buffers.push_back({allocation_of(t.*member), write});
+    }
+  };
+  add(&AdamTensors::param, true);
+  add(&AdamTensors::exp_avg, true);
+  add(&AdamTensors::exp_avg_sq, true);
+  add(&AdamTensors::grad, false);
+  buffers.push_back({table_buffer, false});
+  AdamPush push{static_cast<uint32_t>(group.size()),
                 step.decoupled_weight_decay ? 1u : 0u,
                 static_cast<float>(step.beta1),
                 static_cast<float>(step.beta2),
@@ -37,8 +79,10 @@ void VulkanBackend::adam_step(const Tensor& param, const Tensor& grad, const Ten
                 static_cast<float>(step.lr / (1 - std::pow(step.beta1, step.step))),
                 static_cast<float>(std::sqrt(1 - std::pow(step.beta2, step.step))),
                 static_cast<float>(step.eps)};
-  launch("optim", {kWorkgroup}, {writes(param), writes(exp_avg), writes(exp_avg_sq), reads(grad)},
-         &push, sizeof push, groups_for(param.numel()));
+  const uint32_t constants[] = {kWorkgroup};
+  const uint32_t counts[] = {kAdamTensors, kAdamTensors, kAdamTensors, kAdamTensors, 1};
+  static_assert(4 * kAdamTensors + 1 <= kAdamDescriptors);
+  launch("optim", constants, counts, buffers, &push, sizeof push, groups_for(groups, 1));
 }
 
 }  // namespace ember::vulkan

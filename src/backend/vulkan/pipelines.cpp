@@ -21,16 +21,14 @@ bool Pipelines::Key::operator==(const Key& other) const {
 Pipelines::~Pipelines() {
   VkDevice device = context_.device();
   for (auto& entry : cache_) vkDestroyPipeline(device, entry.second->pipeline, nullptr);
-  for (uint32_t i = 0; i <= kMaxBindings; ++i) {
-    if (layouts_[i] != VK_NULL_HANDLE) vkDestroyPipelineLayout(device, layouts_[i], nullptr);
-    if (set_layouts_[i] != VK_NULL_HANDLE) {
-      vkDestroyDescriptorSetLayout(device, set_layouts_[i], nullptr);
-    }
+  for (auto& entry : layouts_) {
+    vkDestroyPipelineLayout(device, entry.second.layout, nullptr);
+    vkDestroyDescriptorSetLayout(device, entry.second.set_layout, nullptr);
   }
 }
 
 const Pipeline& Pipelines::get(std::string_view shader, std::span<const uint32_t> constants,
-                               uint32_t bindings) {
+                               std::span<const uint32_t> counts) {
   EMBER_CHECK(constants.size() <= kMaxConstants, "vulkan", "a kernel takes at most ", kMaxConstants,
               " specialization constants");
   Key key{shader, {}, static_cast<uint32_t>(constants.size())};
@@ -39,45 +37,55 @@ const Pipeline& Pipelines::get(std::string_view shader, std::span<const uint32_t
   if (found != cache_.end()) return *found->second;
   const ShaderCode& code = shader_code(shader);
   key.shader = code.name;  // the cache keeps the embedded name, not the caller's view
-  auto pipeline = std::make_unique<Pipeline>(create(code, constants, bindings));
+  auto pipeline = std::make_unique<Pipeline>(create(code, constants, counts));
   return *cache_.emplace(key, std::move(pipeline)).first->second;
 }
 
-VkDescriptorSetLayout Pipelines::set_layout(uint32_t bindings) {
-  EMBER_CHECK(bindings >= 1 && bindings <= kMaxBindings, "vulkan", "a kernel binds 1 to ",
-              kMaxBindings, " buffers, not ", bindings);
-  if (set_layouts_[bindings] != VK_NULL_HANDLE) return set_layouts_[bindings];
-  std::vector<VkDescriptorSetLayoutBinding> entries(bindings);
-  for (uint32_t i = 0; i < bindings; ++i) {
-    entries[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+const Pipelines::Layout& Pipelines::layout_for(std::span<const uint32_t> counts) {
+  std::vector<uint32_t> key(counts.begin(), counts.end());
+  auto found = layouts_.find(key);
+  if (found != layouts_.end()) return found->second;
+  uint32_t total = 0;
+  std::vector<VkDescriptorSetLayoutBinding> entries;
+  for (uint32_t i = 0; i < counts.size(); ++i) {
+    entries.push_back(
+        {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, counts[i], VK_SHADER_STAGE_COMPUTE_BIT, nullptr});
+    total += counts[i];
   }
+  EMBER_CHECK(!counts.empty() && counts.size() <= kMaxBindings && total <= kMaxDescriptors,
+              "vulkan", "a kernel binds 1 to ", kMaxBindings, " bindings of at most ",
+              kMaxDescriptors, " buffers in all");
+  Layout made;
   VkDescriptorSetLayoutCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
   if (context_.push_descriptor_set() != nullptr) {
     info.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;
   }
-  info.bindingCount = bindings;
+  info.bindingCount = static_cast<uint32_t>(entries.size());
   info.pBindings = entries.data();
-  check(vkCreateDescriptorSetLayout(context_.device(), &info, nullptr, &set_layouts_[bindings]),
+  check(vkCreateDescriptorSetLayout(context_.device(), &info, nullptr, &made.set_layout),
         "vkCreateDescriptorSetLayout");
   VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushConstantBytes};
   VkPipelineLayoutCreateInfo layout{};
   layout.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
   layout.setLayoutCount = 1;
-  layout.pSetLayouts = &set_layouts_[bindings];
+  layout.pSetLayouts = &made.set_layout;
   layout.pushConstantRangeCount = 1;
   layout.pPushConstantRanges = &push;
-  check(vkCreatePipelineLayout(context_.device(), &layout, nullptr, &layouts_[bindings]),
+  check(vkCreatePipelineLayout(context_.device(), &layout, nullptr, &made.layout),
         "vkCreatePipelineLayout");
-  return set_layouts_[bindings];
+  return layouts_.emplace(std::move(key), made).first->second;
 }
 
 Pipeline Pipelines::create(const ShaderCode& code, std::span<const uint32_t> constants,
-                           uint32_t bindings) {
+                           std::span<const uint32_t> counts) {
+  const Layout& layout = layout_for(counts);
   Pipeline p;
-  p.bindings = bindings;
-  p.set_layout = set_layout(bindings);
-  p.layout = layouts_[bindings];
+  p.bindings = static_cast<uint32_t>(counts.size());
+  std::copy(counts.begin(), counts.end(), p.counts.begin());
+  for (uint32_t c : counts) p.descriptors += c;
+  p.set_layout = layout.set_layout;
+  p.layout = layout.layout;
 
   VkShaderModuleCreateInfo module_info{};
   module_info.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;

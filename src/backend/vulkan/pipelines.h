@@ -7,18 +7,22 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "backend/vulkan/context.h"
 
 namespace ember::vulkan {
 
-// Every shader declares at most this many storage buffers and 128 bytes of push constants.
+// Every shader declares at most this many storage-buffer bindings (an array counts as one),
+// this many buffers in all, and 128 bytes of push constants.
 inline constexpr uint32_t kMaxBindings = 8;
+inline constexpr uint32_t kMaxDescriptors = 80;
 inline constexpr uint32_t kPushConstantBytes = 128;
 
 struct Pipeline {
@@ -26,6 +30,8 @@ struct Pipeline {
   VkPipelineLayout layout = VK_NULL_HANDLE;
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
   uint32_t bindings = 0;
+  std::array<uint32_t, kMaxBindings> counts{};  // buffers per binding (arrays have more)
+  uint32_t descriptors = 0;                     // buffers in all
 };
 
 // A shader compiled into the library (generated from src/backend/vulkan/shaders/).
@@ -47,13 +53,19 @@ class Pipelines {
   Pipelines& operator=(const Pipelines&) = delete;
 
   // Specialization constant i gets constants[i] (constant_id 0 is the workgroup size by
-  // convention). The shader must declare exactly `bindings` storage buffers.
+  // convention). Binding i of the shader is an array of counts[i] storage buffers (1: a
+  // plain buffer).
   const Pipeline& get(std::string_view shader, std::span<const uint32_t> constants,
-                      uint32_t bindings);
+                      std::span<const uint32_t> counts);
 
  private:
-  Pipeline create(const ShaderCode& code, std::span<const uint32_t> constants, uint32_t bindings);
-  VkDescriptorSetLayout set_layout(uint32_t bindings);
+  struct Layout {
+    VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+    VkPipelineLayout layout = VK_NULL_HANDLE;
+  };
+  Pipeline create(const ShaderCode& code, std::span<const uint32_t> constants,
+                  std::span<const uint32_t> counts);
+  const Layout& layout_for(std::span<const uint32_t> counts);
 
   static constexpr uint32_t kMaxConstants = 8;
   struct Key {
@@ -68,8 +80,7 @@ class Pipelines {
 
   const Context& context_;
   std::unordered_map<Key, std::unique_ptr<Pipeline>, KeyHash> cache_;
-  VkDescriptorSetLayout set_layouts_[kMaxBindings + 1] = {};
-  VkPipelineLayout layouts_[kMaxBindings + 1] = {};
+  std::map<std::vector<uint32_t>, Layout> layouts_;
 };
 
 }  // namespace ember::vulkan

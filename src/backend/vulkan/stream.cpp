@@ -130,32 +130,41 @@ VkDescriptorSet Stream::descriptor_set(const Pipeline& pipeline) {
   info.descriptorSetCount = 1;
   info.pSetLayouts = &pipeline.set_layout;
   VkDescriptorSet set = VK_NULL_HANDLE;
-  check(vkAllocateDescriptorSets(context_.device(), &info, &set), "vkAllocateDescriptorSets");
+  VkResult result = vkAllocateDescriptorSets(context_.device(), &info, &set);
+  if (result == VK_ERROR_OUT_OF_POOL_MEMORY || result == VK_ERROR_FRAGMENTED_POOL) {
+    flush();  // the next submission has a fresh pool
+    info.descriptorPool = open_.descriptors;
+    result = vkAllocateDescriptorSets(context_.device(), &info, &set);
+  }
+  check(result, "vkAllocateDescriptorSets");
   return set;
 }
 
 void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffers,
                       const void* push, uint32_t push_bytes, Groups groups) {
-  EMBER_CHECK(buffers.size() == pipeline.bindings, "vulkan", "a kernel takes ", pipeline.bindings,
-              " buffers, got ", buffers.size());
+  EMBER_CHECK(buffers.size() == pipeline.descriptors, "vulkan", "a kernel takes ",
+              pipeline.descriptors, " buffers, got ", buffers.size());
   if (ops_in_open_ >= max_ops_per_submit_) flush();
-  record_uses(buffers);
   PFN_vkCmdPushDescriptorSetKHR push_set = context_.push_descriptor_set();
+  // The set comes first: a full pool flushes, and the uses belong to the buffer after it.
   VkDescriptorSet set = push_set != nullptr ? VK_NULL_HANDLE : descriptor_set(pipeline);
-  VkDescriptorBufferInfo infos[kMaxBindings];
+  record_uses(buffers);
+  VkDescriptorBufferInfo infos[kMaxDescriptors];
   VkWriteDescriptorSet writes[kMaxBindings];
   for (uint32_t i = 0; i < buffers.size(); ++i) {
     const Allocation& a = *buffers[i].allocation;
     // Sizes are rounded up past the request; the bound range must stay within the limit.
     infos[i] = {a.buffer, a.offset,
                 std::min<VkDeviceSize>(a.size, context_.limits().maxStorageBufferRange)};
-    writes[i] = {};
-    writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
-    writes[i].dstSet = set;
-    writes[i].dstBinding = i;
-    writes[i].descriptorCount = 1;
-    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
+  }
+  for (uint32_t b = 0, first = 0; b < pipeline.bindings; first += pipeline.counts[b], ++b) {
+    writes[b] = {};
+    writes[b].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+    writes[b].dstSet = set;
+    writes[b].dstBinding = b;
+    writes[b].descriptorCount = pipeline.counts[b];
+    writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    writes[b].pBufferInfo = &infos[first];
   }
   VkCommandBuffer cb = open_.commands;
   if (pipeline.pipeline != bound_pipeline_) {
@@ -184,6 +193,15 @@ void Stream::copy(Allocation* src, VkDeviceSize src_offset, Allocation* dst,
   record_uses(uses);
   VkBufferCopy region{src->offset + src_offset, dst->offset + dst_offset, nbytes};
   vkCmdCopyBuffer(open_.commands, src->buffer, dst->buffer, 1, &region);
+  open_has_work_ = true;
+  ++ops_in_open_;
+}
+
+void Stream::update(Allocation* dst, const void* data, VkDeviceSize nbytes) {
+  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  BufferUse use{dst, true};
+  record_uses({&use, 1});
+  vkCmdUpdateBuffer(open_.commands, dst->buffer, dst->offset, nbytes, data);
   open_has_work_ = true;
   ++ops_in_open_;
 }

@@ -44,6 +44,8 @@ class Stream {
   void copy(Allocation* src, VkDeviceSize src_offset, Allocation* dst, VkDeviceSize dst_offset,
             VkDeviceSize nbytes);
   void fill(Allocation* dst, uint32_t word);
+  // Writes nbytes (a multiple of 4, at most 65,536) from data into dst, in stream order.
+  void update(Allocation* dst, const void* data, VkDeviceSize nbytes);
 
   // Submits the open command buffer if it holds work.
   void flush();

@@ -131,11 +131,18 @@ void VulkanBackend::empty_cache() {
 void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> constants,
                            std::initializer_list<BufferUse> buffers, const void* push,
                            uint32_t push_bytes, Groups groups) {
+  static constexpr uint32_t kOnes[kMaxBindings] = {1, 1, 1, 1, 1, 1, 1, 1};
+  EMBER_CHECK(buffers.size() <= kMaxBindings, "vulkan", "too many buffers for one kernel");
+  launch(shader, constants, std::span<const uint32_t>(kOnes, buffers.size()),
+         std::span<const BufferUse>(buffers.begin(), buffers.size()), push, push_bytes, groups);
+}
+
+void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> constants,
+                           std::span<const uint32_t> counts, std::span<const BufferUse> buffers,
+                           const void* push, uint32_t push_bytes, Groups groups) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const Pipeline& pipeline =
-      pipelines_.get(shader, constants, static_cast<uint32_t>(buffers.size()));
-  stream_.dispatch(pipeline, std::span<const BufferUse>(buffers.begin(), buffers.size()), push,
-                   push_bytes, groups);
+  const Pipeline& pipeline = pipelines_.get(shader, constants, counts);
+  stream_.dispatch(pipeline, buffers, push, push_bytes, groups);
 }
 
 VulkanBackend& backend(int index) {

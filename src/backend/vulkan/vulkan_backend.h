@@ -85,8 +85,7 @@ class VulkanBackend final : public Backend {
                               double label_smoothing, const Tensor& grad_losses,
                               const Tensor& grad_logits) override;
 
-  void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                 const Tensor& exp_avg_sq, const AdamStep& step) override;
+  void adam_step(std::span<const AdamTensors> group, const AdamStep& step) override;
 
   // ---- for the kernels ----
   const Context& context() const { return context_; }
@@ -95,6 +94,11 @@ class VulkanBackend final : public Backend {
   void launch(std::string_view shader, std::span<const uint32_t> constants,
               std::initializer_list<BufferUse> buffers, const void* push, uint32_t push_bytes,
               Groups groups);
+  // The same for shaders whose binding i is an array of counts[i] buffers; buffers lists
+  // them binding after binding.
+  void launch(std::string_view shader, std::span<const uint32_t> constants,
+              std::span<const uint32_t> counts, std::span<const BufferUse> buffers,
+              const void* push, uint32_t push_bytes, Groups groups);
   void launch(std::string_view shader, std::initializer_list<uint32_t> constants,
               std::initializer_list<BufferUse> buffers, const void* push, uint32_t push_bytes,
               Groups groups) {
@@ -115,6 +119,7 @@ class VulkanBackend final : public Backend {
 
  private:
   void release(Allocation* allocation);
+  void adam_dispatch(std::span<const AdamTensors> group, const AdamStep& step);
   // Raises the first error a kernel reported since the last call (the caller holds mutex_
   // and has waited for the work).
   void raise_device_errors();

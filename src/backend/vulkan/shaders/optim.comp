@@ -1,21 +1,22 @@
 #version 450
-// One Adam(W) update in place, as torch.optim.Adam/AdamW (backend.h: AdamStep), over
-// contiguous float32 param, grad, exp_avg and exp_avg_sq. Step-dependent factors come
-// from the host, computed in double as on the CPU.
+// Adam(W) updates of up to MAX_TENSORS parameters in one dispatch, as torch.optim.Adam
+// and AdamW (backend.h: AdamStep), over contiguous float32 tensors. Each parameter owns
+// a run of workgroups (the table gives each its first workgroup), so the array index is
+// the same across a workgroup. Step-dependent factors come from the host, in double.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
-layout(std430, binding = 0) buffer Param { float param[]; };
-layout(std430, binding = 1) buffer ExpAvg { float exp_avg[]; };
-layout(std430, binding = 2) buffer ExpAvgSq { float exp_avg_sq[]; };
-layout(std430, binding = 3) readonly buffer Grad { float grad[]; };
+#define MAX_TENSORS 7  // 4 x 7 + 1 buffers stay within 31, what Metal offers a stage
+#define TABLE_WORDS 6  // per tensor: first workgroup, n, then the four element offsets
+
+layout(std430, binding = 0) buffer Param { float data[]; } param[MAX_TENSORS];
+layout(std430, binding = 1) buffer ExpAvg { float data[]; } exp_avg[MAX_TENSORS];
+layout(std430, binding = 2) buffer ExpAvgSq { float data[]; } exp_avg_sq[MAX_TENSORS];
+layout(std430, binding = 3) readonly buffer Grad { float data[]; } grad[MAX_TENSORS];
+layout(std430, binding = 4) readonly buffer Table { uint table[]; };
 
 layout(push_constant) uniform Push {
-  uint n;
-  uint param_offset;
-  uint exp_avg_offset;
-  uint exp_avg_sq_offset;
-  uint grad_offset;
+  uint count;  // tensors in this dispatch
   uint decoupled;
   float beta1;
   float beta2;
@@ -27,18 +28,24 @@ layout(push_constant) uniform Push {
 } pc;
 
 void main() {
-  uint i = global_index();
-  if (i >= pc.n) return;
-  float p = param[pc.param_offset + i];
-  float g = grad[pc.grad_offset + i];
+  uint group = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+  uint t = 0u;
+  while (t + 1u < pc.count && table[(t + 1u) * TABLE_WORDS] <= group) ++t;
+  uint base = t * TABLE_WORDS;
+  uint i = (group - table[base]) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  if (i >= table[base + 1u]) return;
+  uint p_at = table[base + 2u] + i, m_at = table[base + 3u] + i;
+  uint v_at = table[base + 4u] + i, g_at = table[base + 5u] + i;
+  float p = param[t].data[p_at];
+  float g = grad[t].data[g_at];
   if (pc.decoupled != 0u) {
     p *= pc.decay;
   } else {
     g += pc.weight_decay * p;
   }
-  float m = pc.beta1 * exp_avg[pc.exp_avg_offset + i] + (1.0 - pc.beta1) * g;
-  float v = pc.beta2 * exp_avg_sq[pc.exp_avg_sq_offset + i] + (1.0 - pc.beta2) * g * g;
-  exp_avg[pc.exp_avg_offset + i] = m;
-  exp_avg_sq[pc.exp_avg_sq_offset + i] = v;
-  param[pc.param_offset + i] = p - pc.step_size * m / (sqrt(v) / pc.sqrt_c2 + pc.eps);
+  float m = pc.beta1 * exp_avg[t].data[m_at] + (1.0 - pc.beta1) * g;
+  float v = pc.beta2 * exp_avg_sq[t].data[v_at] + (1.0 - pc.beta2) * g * g;
+  exp_avg[t].data[m_at] = m;
+  exp_avg_sq[t].data[v_at] = v;
+  param[t].data[p_at] = p - pc.step_size * m / (sqrt(v) / pc.sqrt_c2 + pc.eps);
 }
