@@ -197,6 +197,24 @@ TEST(VulkanOps, BinaryOpsWithBroadcastMatchFloat64) {
   }
 }
 
+TEST(VulkanOps, FourWideAndScalarPathsAgree) {
+  REQUIRE_GPU();
+  // Dense float32 with counts and offsets that are multiples of 4 take the vec4 path;
+  // an offset of 1 or a count of 4k + 1 takes the scalar one.
+  Tensor x = random_tensor({4097}), y = random_tensor({4097}, kFloat32, 2);
+  Tensor gx = x.to(kGpu), gy = y.to(kGpu);
+  for (int64_t begin : {0, 1}) {
+    for (int64_t end : {4096, 4097}) {
+      Tensor a = gx.slice(0, begin, end), b = gy.slice(0, begin, end);
+      Tensor ca = x.slice(0, begin, end), cb = y.slice(0, begin, end);
+      EXPECT_EQ(values_of(a * b - 2.0), values_of(ca * cb - 2.0));
+      EXPECT_EQ(values_of(relu(a)), values_of(relu(ca)));
+      EXPECT_EQ(values_of(a.clone()), values_of(ca));
+      EXPECT_EQ(values_of(zeros_like(a).fill_(1.5)), values_of(zeros_like(ca).fill_(1.5)));
+    }
+  }
+}
+
 TEST(VulkanOps, ScalarOperandsOnEitherSide) {
   REQUIRE_GPU();
   expect_matches_cpu([](const Inputs& x) { return x[0] * 2.5 - 1; }, {{9, 70}}, 1e-12);

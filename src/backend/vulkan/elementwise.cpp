@@ -42,12 +42,13 @@ void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const T
         push.scalar_f = static_cast<float>(scalar.to_double());
         int64_t scalar_int = scalar_as_int(scalar, a.dtype());
         std::memcpy(push.scalar_i, &scalar_int, 8);
+        bool vec4 = vec4_layout(layout, {&out, &a, &b});
+        if (vec4) push.n = layout.numel / 4;
         backend.launch("binary",
                        {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(a.dtype()),
                         static_cast<uint32_t>(out.dtype()), static_cast<uint32_t>(mode),
-                        layout.contiguous ? 1u : 0u},
-                       {writes(out), reads(a), reads(b)}, &push, sizeof push,
-                       groups_for(layout.numel));
+                        layout.contiguous ? 1u : 0u, vec4 ? 1u : 0u},
+                       {writes(out), reads(a), reads(b)}, &push, sizeof push, groups_for(push.n));
       });
 }
 

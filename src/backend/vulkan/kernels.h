@@ -38,6 +38,20 @@ inline int64_t scalar_as_int(Scalar value, DType dtype) {
   }
 }
 
+// Whether an elementwise launch may take four float32 elements per invocation: every
+// operand dense and float32, and the count and offsets multiples of 4.
+template <typename Layout>
+bool vec4_layout(const Layout& layout, std::initializer_list<const Tensor*> operands) {
+  if (!layout.contiguous || layout.numel % 4 != 0) return false;
+  for (const Tensor* t : operands) {
+    if (t->dtype() != kFloat32) return false;
+  }
+  for (uint32_t offset : layout.offsets) {
+    if (offset % 4 != 0) return false;
+  }
+  return true;
+}
+
 // The op code unary.comp gives copy, fill and clamp, after UnaryOp's values.
 enum class CopyOp : uint32_t { Copy = 100, Fill = 101, Clamp = 102 };
 

@@ -38,6 +38,13 @@ layout(constant_id = 2) const uint DTYPE = DT_F32;  // of a and b
 layout(constant_id = 3) const uint OUT_DTYPE = DT_F32;
 layout(constant_id = 4) const uint SCALAR_MODE = SCALAR_NONE;
 layout(constant_id = 5) const bool CONTIGUOUS = false;
+// float32, dense, element counts and offsets multiples of 4: each invocation does four
+// elements with 16-byte loads and stores through vec4 views of the same buffers.
+layout(constant_id = 6) const bool VEC4 = false;
+
+layout(std430, binding = 0) buffer OutVec4 { vec4 out_vec4[]; };
+layout(std430, binding = 1) readonly buffer AVec4 { vec4 a_vec4[]; };
+layout(std430, binding = 2) readonly buffer BVec4 { vec4 b_vec4[]; };
 
 layout(push_constant) uniform Push {
   uvec4 sizes;
@@ -102,9 +109,25 @@ int64_t int_op(int64_t a, int64_t b) {
   }
 }
 
+void main_vec4(uint q) {
+  vec4 a = a_vec4[pc.a_offset / 4u + q];
+  vec4 b = SCALAR_MODE == SCALAR_NONE ? b_vec4[pc.b_offset / 4u + q] : vec4(pc.scalar_f);
+  if (SCALAR_MODE == SCALAR_FIRST) {
+    vec4 t = a;
+    a = b;
+    b = t;
+  }
+  out_vec4[pc.out_offset / 4u + q] =
+      vec4(float_op(a.x, b.x), float_op(a.y, b.y), float_op(a.z, b.z), float_op(a.w, b.w));
+}
+
 void main() {
   uint i = global_index();
-  if (i >= pc.n) return;
+  if (i >= pc.n) return;  // n counts vec4s when VEC4
+  if (VEC4) {
+    main_vec4(i);
+    return;
+  }
   bool dense = CONTIGUOUS;
   uint o = pc.out_offset + (dense ? i : strided_offset(i, pc.sizes, pc.out_strides));
   uint ia = pc.a_offset + (dense ? i : strided_offset(i, pc.sizes, pc.a_strides));
