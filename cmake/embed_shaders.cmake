@@ -28,8 +28,6 @@ const ShaderCode& shader_code(std::string_view name) {
   detail::fail(\"vulkan\", \"no shader named \", name, \" in this build\");
 }
 
-std::span<const ShaderCode> all_shaders() { return kShaders; }
-
 }  // namespace ember::vulkan
 ")
 file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)

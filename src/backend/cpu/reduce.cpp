@@ -14,6 +14,7 @@
 #include "backend/cpu/loops.h"
 #include "backend/cpu/simd.h"
 #include "backend/cpu/vec_math.h"
+#include "core/packing.h"
 
 namespace ember::cpu {
 
@@ -304,25 +305,6 @@ void reduce_typed(ReduceOp op, const T* x, const Plan& plan, int64_t count, cons
   }
 }
 
-// x's elements reordered so that the kept dims come first and the reduced dims last,
-// in a new contiguous tensor.
-Tensor kept_then_reduced(const Tensor& x, const std::vector<int64_t>& dims, Backend& backend) {
-  Shape shape, strides;
-  std::vector<bool> reduced(static_cast<size_t>(x.dim()), false);
-  for (int64_t d : dims) reduced[d] = true;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (int64_t d = 0; d < x.dim(); ++d) {
-      if (reduced[d] != (pass == 1)) continue;
-      shape.push_back(x.size(d));
-      strides.push_back(x.stride(d));
-    }
-  }
-  Tensor view = make_view(x, shape, std::move(strides), x.storage_offset());
-  Tensor copy = make_tensor(shape, x.dtype(), x.device());
-  backend.copy(view, copy);
-  return copy;
-}
-
 }  // namespace
 
 void CpuBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
@@ -367,23 +349,6 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>
 // ---- cumsum ----
 
 namespace {
-
-// Splits a contiguous shape around dim: outer x n x inner.
-struct AroundDim {
-  int64_t outer = 1, n = 1, inner = 1;
-  AroundDim(const Shape& shape, int64_t dim) {
-    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-      (d < dim ? outer : d == dim ? n : inner) *= shape[d];
-    }
-  }
-};
-
-Tensor contiguous_copy(const Tensor& x, Backend& backend) {
-  if (x.is_contiguous()) return x;
-  Tensor copy = make_tensor(x.shape(), x.dtype(), x.device());
-  backend.copy(x, copy);
-  return copy;
-}
 
 // Floats accumulate in double, as PyTorch's CPU cumsum does, so long rows stay accurate.
 template <typename T>

@@ -60,7 +60,6 @@ class Allocator {
 
   MemoryStats stats() const { return {allocated_, reserved_, peak_}; }
   void reset_peak() { peak_ = allocated_; }
-  bool host_visible() const { return host_visible_; }
 
  private:
   Allocation* carve_small(VkDeviceSize size);

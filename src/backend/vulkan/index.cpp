@@ -19,16 +19,6 @@ struct IndexPush {
 };
 static_assert(sizeof(IndexPush) <= kPushConstantBytes);
 
-// outer and inner of a contiguous shape around dim.
-std::pair<uint32_t, uint32_t> around(const Shape& shape, int64_t dim) {
-  uint32_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-    if (d < dim) outer *= static_cast<uint32_t>(shape[d]);
-    if (d > dim) inner *= static_cast<uint32_t>(shape[d]);
-  }
-  return {outer, inner};
-}
-
 // Fills sizes (index's shape) and strides (of the indexed tensor), right-aligned in 6 slots.
 void set_layout(IndexPush& push, const Shape& index_shape, const Shape& indexed, int64_t dim) {
   size_t pad = kMaxIndexDims - index_shape.size();
@@ -39,6 +29,20 @@ void set_layout(IndexPush& push, const Shape& index_shape, const Shape& indexed,
   }
   push.dim = static_cast<uint32_t>(dim + static_cast<int64_t>(pad));
   push.dim_size = static_cast<uint32_t>(indexed[dim]);
+}
+
+// The push constants of the modes that walk a 1-D index along dim of `indexed`
+// (Select, IndexAdd): [outer, dim, inner] around it, and count = the index's length.
+IndexPush along_dim(IndexMode mode, const Tensor& indexed, int64_t dim, const Tensor& index) {
+  Around32 s = around32(indexed.shape(), dim);
+  IndexPush push{};
+  push.mode = static_cast<uint32_t>(mode);
+  push.dtype = static_cast<uint32_t>(indexed.dtype());
+  push.outer = s.outer;
+  push.inner = s.inner;
+  push.count = static_cast<uint32_t>(index.numel());
+  push.dim_size = s.n;
+  return push;
 }
 
 bool cpu_only(const Tensor& t) { return t.dtype() == kFloat64 || t.dim() > kMaxIndexDims; }
@@ -70,15 +74,8 @@ void VulkanBackend::index_select(const Tensor& x, int64_t dim, const Tensor& ind
                     });
   }
   if (out.numel() == 0) return;
-  Tensor src = contiguous(x), positions = contiguous(index);
-  auto [outer, inner] = around(x.shape(), dim);
-  IndexPush push{};
-  push.mode = static_cast<uint32_t>(IndexMode::Select);
-  push.dtype = static_cast<uint32_t>(x.dtype());
-  push.outer = outer;
-  push.inner = inner;
-  push.count = static_cast<uint32_t>(index.numel());
-  push.dim_size = static_cast<uint32_t>(x.shape()[dim]);
+  Tensor src = contiguous_copy(x, *this), positions = contiguous_copy(index, *this);
+  IndexPush push = along_dim(IndexMode::Select, x, dim, index);
   launch_index(*this, push, out, src, positions, static_cast<uint64_t>(out.numel()));
 }
 
@@ -89,7 +86,7 @@ void VulkanBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, co
     });
   }
   if (out.numel() == 0) return;
-  Tensor src = contiguous(x), positions = contiguous(index);
+  Tensor src = contiguous_copy(x, *this), positions = contiguous_copy(index, *this);
   IndexPush push{};
   push.mode = static_cast<uint32_t>(IndexMode::Gather);
   push.dtype = static_cast<uint32_t>(x.dtype());
@@ -107,8 +104,9 @@ void VulkanBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& in
   }
   if (index.numel() == 0) return;
   // src seen with index's shape, then packed like index.
-  Tensor values = contiguous(make_view(src, index.shape(), src.strides(), src.storage_offset()));
-  Tensor positions = contiguous(index);
+  Tensor values =
+      contiguous_copy(make_view(src, index.shape(), src.strides(), src.storage_offset()), *this);
+  Tensor positions = contiguous_copy(index, *this);
   IndexPush push{};
   push.mode = static_cast<uint32_t>(IndexMode::ScatterAdd);
   push.dtype = static_cast<uint32_t>(out.dtype());
@@ -126,16 +124,9 @@ void VulkanBackend::index_add(const Tensor& out, int64_t dim, const Tensor& inde
         [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.index_add(h[0], dim, h[1], h[2]); });
   }
   if (src.numel() == 0) return;
-  Tensor values = contiguous(src), positions = contiguous(index);
-  auto [outer, inner] = around(out.shape(), dim);
-  IndexPush push{};
-  push.mode = static_cast<uint32_t>(IndexMode::IndexAdd);
-  push.dtype = static_cast<uint32_t>(out.dtype());
-  push.outer = outer;
-  push.inner = inner;
-  push.count = static_cast<uint32_t>(index.numel());
-  push.dim_size = static_cast<uint32_t>(out.shape()[dim]);
-  launch_index(*this, push, out, values, positions, uint64_t{outer} * inner, push.count);
+  Tensor values = contiguous_copy(src, *this), positions = contiguous_copy(index, *this);
+  IndexPush push = along_dim(IndexMode::IndexAdd, out, dim, index);
+  launch_index(*this, push, out, values, positions, uint64_t{push.outer} * push.inner, push.count);
 }
 
 }  // namespace ember::vulkan

@@ -5,6 +5,7 @@
 
 #include "backend/vulkan/vulkan_backend.h"
 #include "core/check.h"
+#include "core/packing.h"
 #include "ember/scalar.h"
 
 namespace ember::vulkan {
@@ -36,6 +37,16 @@ inline int64_t scalar_as_int(Scalar value, DType dtype) {
     default:
       return value.to_int();
   }
+}
+
+// AroundDim (core/packing.h) in the 32-bit counts the shaders take.
+struct Around32 {
+  uint32_t outer, n, inner;
+};
+inline Around32 around32(const Shape& shape, int64_t dim) {
+  AroundDim s(shape, dim);
+  return {static_cast<uint32_t>(s.outer), static_cast<uint32_t>(s.n),
+          static_cast<uint32_t>(s.inner)};
 }
 
 // Whether an elementwise launch may take four float32 elements per invocation: every

@@ -38,7 +38,7 @@ void VulkanBackend::cross_entropy_backward(const Tensor& logits, const Tensor& t
                                                  h[0]);
                     });
   }
-  Tensor grad = contiguous(grad_losses);
+  Tensor grad = contiguous_copy(grad_losses, *this);
   cross_entropy_launch(logits, target, ignore_index, label_smoothing, grad, grad_logits, true);
 }
 
@@ -48,7 +48,7 @@ void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& tar
                                          bool backward) {
   uint32_t rows = static_cast<uint32_t>(logits.shape()[0]);
   if (rows == 0) return;
-  Tensor index = contiguous(target);
+  Tensor index = contiguous_copy(target, *this);
   LossPush push{rows,
                 static_cast<uint32_t>(logits.shape()[1]),
                 backward ? 1u : 0u,

@@ -42,8 +42,6 @@ struct ShaderCode {
 };
 // Raises ember::Error for a name no shader has.
 const ShaderCode& shader_code(std::string_view name);
-// Every embedded shader, for tests.
-std::span<const ShaderCode> all_shaders();
 
 class Pipelines {
  public:

@@ -23,17 +23,6 @@ struct CumsumPush {
   uint32_t outer, n, inner, dtype, x_offset, begin, end;
 };
 
-// A contiguous shape split around dim: outer x n x inner.
-struct AroundDim {
-  uint32_t outer = 1, n = 1, inner = 1;
-  AroundDim(const Shape& shape, int64_t dim) {
-    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-      uint32_t size = static_cast<uint32_t>(shape[d]);
-      (d < dim ? outer : d == dim ? n : inner) *= size;
-    }
-  }
-};
-
 // Columns walk R one element at a time; with few columns and a long R, packing the
 // reduced dims last and reducing rows with whole workgroups is faster.
 constexpr uint32_t kFewColumns = 4096;
@@ -85,13 +74,6 @@ void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_
 
 }  // namespace
 
-Tensor VulkanBackend::contiguous(const Tensor& x) {
-  if (x.is_contiguous()) return x;
-  Tensor copy = make_tensor(x.shape(), x.dtype(), x.device());
-  this->copy(x, copy);
-  return copy;
-}
-
 void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                            const Tensor& out) {
   // Arg reductions are not split over launches; rows this long run on the CPU.
@@ -133,17 +115,8 @@ void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64
   bool pack = !x.is_contiguous() || !block ||
               (inner > 1 && ((outer * inner < kFewColumns && count >= kLongReduction) ||
                              count > kMaxLoopIterations));
-  if (pack) {  // kept dims first, reduced dims last, contiguous
-    Shape shape, strides;
-    for (int pass = 0; pass < 2; ++pass) {
-      for (int64_t d = 0; d < x.dim(); ++d) {
-        bool is_reduced = std::find(dims.begin(), dims.end(), d) != dims.end();
-        if (is_reduced != (pass == 1)) continue;
-        shape.push_back(x.shape()[d]);
-        strides.push_back(x.strides()[d]);
-      }
-    }
-    src = contiguous(make_view(x, shape, strides, x.storage_offset()));
+  if (pack) {
+    src = kept_then_reduced(x, dims, *this);
     outer = static_cast<uint32_t>(out.numel());
     count = static_cast<uint32_t>(x.numel() / out.numel());
     inner = 1;
@@ -170,8 +143,8 @@ void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
   }
   if (x.numel() == 0) return;
   EMBER_CHECK(x.dtype() != kBool, "cumsum", "bool input must be converted to int64 first");
-  Tensor src = contiguous(x);
-  AroundDim s(x.shape(), dim);
+  Tensor src = contiguous_copy(x, *this);
+  Around32 s = around32(x.shape(), dim);
   for (uint32_t begin = 0; begin < s.n; begin += kMaxLoopIterations) {
     CumsumPush push{s.outer,
                     s.n,
@@ -192,7 +165,7 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
         [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.softmax(h[1], dim, log, h[0]); });
   }
   if (x.numel() == 0) return;
-  AroundDim s(x.shape(), dim);
+  Around32 s = around32(x.shape(), dim);
   if (s.inner > 1 && s.n > kMaxLoopIterations) {
     // Too long for one invocation's walk: make dim the last, rows, and put it back.
     int64_t last = x.dim() - 1;
@@ -202,12 +175,12 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
       std::swap(strides[dim], strides[last]);
       return make_view(t, shape, strides, t.storage_offset());
     };
-    Tensor rows = contiguous(swapped(x));
+    Tensor rows = contiguous_copy(swapped(x), *this);
     Tensor result = make_tensor(rows.shape(), kFloat32, device());
     softmax(rows, last, log, result);
     return copy(swapped(result), out);
   }
-  Tensor src = contiguous(x);
+  Tensor src = contiguous_copy(x, *this);
   bool columns = s.inner > 1;
   SoftmaxPush push{s.outer,           s.n,
                    s.inner,           log ? 1u : 0u,

@@ -85,13 +85,17 @@ Stream::Submission Stream::fresh_submission() {
   return s;
 }
 
+// Submits the open command buffer once it holds the most ops a submission may.
+void Stream::make_room() {
+  if (ops_in_open_ >= max_ops_per_submit_) flush();
+}
+
 void Stream::begin() {
   VkCommandBufferBeginInfo info{};
   info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
   info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   check(vkBeginCommandBuffer(open_.commands, &info), "vkBeginCommandBuffer");
   open_.serial = open_serial_;
-  open_has_work_ = false;
   bound_pipeline_ = VK_NULL_HANDLE;
   ops_in_open_ = 0;
   // Work of earlier submissions on this queue is ordered before this buffer's only by a
@@ -144,7 +148,7 @@ void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffe
                       const void* push, uint32_t push_bytes, Groups groups) {
   EMBER_CHECK(buffers.size() == pipeline.descriptors, "vulkan", "a kernel takes ",
               pipeline.descriptors, " buffers, got ", buffers.size());
-  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  make_room();
   PFN_vkCmdPushDescriptorSetKHR push_set = context_.push_descriptor_set();
   // The set comes first: a full pool flushes, and the uses belong to the buffer after it.
   VkDescriptorSet set = push_set != nullptr ? VK_NULL_HANDLE : descriptor_set(pipeline);
@@ -182,41 +186,37 @@ void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffe
     vkCmdPushConstants(cb, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
   }
   vkCmdDispatch(cb, groups.x, groups.y, groups.z);
-  open_has_work_ = true;
   ++ops_in_open_;
 }
 
 void Stream::copy(Allocation* src, VkDeviceSize src_offset, Allocation* dst,
                   VkDeviceSize dst_offset, VkDeviceSize nbytes) {
-  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  make_room();
   BufferUse uses[] = {{src, false}, {dst, true}};
   record_uses(uses);
   VkBufferCopy region{src->offset + src_offset, dst->offset + dst_offset, nbytes};
   vkCmdCopyBuffer(open_.commands, src->buffer, dst->buffer, 1, &region);
-  open_has_work_ = true;
   ++ops_in_open_;
 }
 
 void Stream::update(Allocation* dst, const void* data, VkDeviceSize nbytes) {
-  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  make_room();
   BufferUse use{dst, true};
   record_uses({&use, 1});
   vkCmdUpdateBuffer(open_.commands, dst->buffer, dst->offset, nbytes, data);
-  open_has_work_ = true;
   ++ops_in_open_;
 }
 
 void Stream::fill(Allocation* dst, uint32_t word) {
-  if (ops_in_open_ >= max_ops_per_submit_) flush();
+  make_room();
   BufferUse use{dst, true};
   record_uses({&use, 1});
   vkCmdFillBuffer(open_.commands, dst->buffer, dst->offset, dst->size, word);
-  open_has_work_ = true;
   ++ops_in_open_;
 }
 
 void Stream::flush() {
-  if (!open_has_work_) return;
+  if (ops_in_open_ == 0) return;
   // Results become visible to host reads once the fence has signalled.
   barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
   check(vkEndCommandBuffer(open_.commands), "vkEndCommandBuffer");
@@ -253,17 +253,6 @@ void Stream::wait_for(uint64_t serial) {
   }
   // An open command buffer without work has nothing to wait for.
   completed_ = std::max(completed_, std::min(serial, open_serial_ - 1));
-}
-
-uint64_t Stream::poll() {
-  while (!in_flight_.empty()) {
-    VkResult status = vkGetFenceStatus(context_.device(), in_flight_.front().fence);
-    if (status == VK_NOT_READY) break;
-    check(status, "vkGetFenceStatus");
-    retire(in_flight_.front());
-    in_flight_.pop_front();
-  }
-  return completed_;
 }
 
 }  // namespace ember::vulkan

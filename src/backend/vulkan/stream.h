@@ -53,10 +53,7 @@ class Stream {
   void wait_for(uint64_t serial);
   void wait_idle() { wait_for(open_serial_); }
 
-  uint64_t open_serial() const { return open_serial_; }
   uint64_t completed_serial() const { return completed_; }
-  // Polls fences without blocking; returns the last finished serial.
-  uint64_t poll();
 
  private:
   struct Submission {
@@ -67,6 +64,7 @@ class Stream {
   };
 
   void begin();
+  void make_room();
   void record_uses(std::span<const BufferUse> uses);
   void barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access);
   VkDescriptorSet descriptor_set(const Pipeline& pipeline);
@@ -76,7 +74,6 @@ class Stream {
   const Context& context_;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   Submission open_;
-  bool open_has_work_ = false;
   uint32_t ops_in_open_ = 0;
   VkPipeline bound_pipeline_ = VK_NULL_HANDLE;  // in the open command buffer
   uint32_t max_ops_per_submit_;

@@ -112,8 +112,6 @@ class VulkanBackend final : public Backend {
   // The buffer where kernels report bad input found on the device (shaders/checks.glsl).
   // Atomics commute, so it takes part in no hazard tracking.
   BufferUse device_checks() const { return {checks_, false}; }
-  // x itself when contiguous, else a contiguous copy on this device.
-  Tensor contiguous(const Tensor& x);
   // The primitives that have run through the CPU fallback so far, for tests.
   std::set<std::string> fallen_back() const;
 
