@@ -6,14 +6,14 @@
 #include <cstdlib>
 #include <string>
 
+#include "backend/vulkan/stream.h"
 #include "core/check.h"
 
 namespace ember::vulkan {
 
 namespace {
 
-constexpr VkDeviceSize kMinSmall = 256;  // above every minStorageBufferOffsetAlignment seen
-constexpr VkDeviceSize kMaxSmall = VkDeviceSize{1} << 20;
+static_assert(kMinSmall << (kSmallSizes - 1) == kMaxSmall);
 constexpr VkDeviceSize kSlabSize = VkDeviceSize{16} << 20;
 constexpr VkDeviceSize kLargeGranule = VkDeviceSize{2} << 20;
 
@@ -77,11 +77,10 @@ struct Block {
   std::vector<std::unique_ptr<Allocation>> ranges;
 };
 
-Allocator::Allocator(const Context& context, MemoryKind kind, const Device& device,
-                     std::function<void()> wait_idle)
+Allocator::Allocator(const Context& context, MemoryKind kind, const Device& device, Stream& stream)
     : context_(context),
       device_(device),
-      wait_idle_(std::move(wait_idle)),
+      stream_(stream),
       limit_(kind == MemoryKind::Device ? memory_limit() : 0) {
   VkBuffer probe = create_buffer(context.device(), kSlabSize);
   VkMemoryRequirements requirements;
@@ -124,13 +123,17 @@ Allocation* Allocator::allocate(size_t nbytes) {
 }
 
 Allocation* Allocator::carve_small(VkDeviceSize size) {
-  auto& free_list = free_small_[size];
-  if (!free_list.empty()) {
+  auto& free_list = free_small_[std::countr_zero(size / kMinSmall)];
+  // A range the open command buffer used since its last barrier would need another
+  // barrier; a fresh one from the current slab needs none.
+  bool slab_has_room =
+      current_slab_ != nullptr && current_slab_->carved + size <= current_slab_->size;
+  if (!free_list.empty() && !(slab_has_room && stream_.used_since_barrier(*free_list.front()))) {
     Allocation* reused = free_list.front();
     free_list.pop_front();
     return reused;
   }
-  if (current_slab_ == nullptr || current_slab_->carved + size > current_slab_->size) {
+  if (!slab_has_room) {
     current_slab_ = new_block(kSlabSize);
     if (current_slab_ == nullptr) return nullptr;
     current_slab_->slab = true;
@@ -208,16 +211,16 @@ void Allocator::release(Allocation* allocation) {
   --allocation->block->live;
   allocated_ -= allocation->size;
   if (allocation->block->slab) {
-    free_small_[allocation->size].push_back(allocation);
+    free_small_[std::countr_zero(allocation->size / kMinSmall)].push_back(allocation);
   } else {
     free_large_.emplace(allocation->size, allocation);
   }
 }
 
 void Allocator::empty_cache() {
-  wait_idle_();  // a cached range may still be named by work in flight
+  stream_.wait_idle();  // a cached range may still be named by work in flight
   for (auto& list : free_small_) {
-    std::erase_if(list.second, [](Allocation* a) { return a->block->live == 0; });
+    std::erase_if(list, [](Allocation* a) { return a->block->live == 0; });
   }
   std::erase_if(free_large_, [](const auto& entry) { return entry.second->block->live == 0; });
   std::erase_if(blocks_, [this](const std::unique_ptr<Block>& block) {

@@ -7,15 +7,17 @@
 //
 // A range may be handed out again while work that used it is still in flight: later GPU
 // work is ordered after it by the stream's barriers, and the host waits for the range's
-// last_use before it reads or writes the memory itself.
+// last_use before it reads or writes the memory itself. A small range that work recorded
+// since the stream's last barrier still uses is passed over while the current slab has
+// room, since reusing it would cost a barrier between ops that are otherwise independent.
 #pragma once
 
 #include <vulkan/vulkan.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -26,6 +28,7 @@
 namespace ember::vulkan {
 
 struct Block;
+class Stream;
 
 // A range of device memory: what Storage::data() points to for a Vulkan tensor.
 struct Allocation {
@@ -34,6 +37,8 @@ struct Allocation {
   VkDeviceSize size = 0;   // rounded size
   char* mapped = nullptr;  // host address when the memory is mapped
   uint64_t last_use = 0;   // serial of the last submission that touched it (kept on reuse)
+  // The stream's barrier epochs of the last read and write of the range (kept on reuse).
+  uint64_t read_epoch = 0, written_epoch = 0;
   Block* block = nullptr;
 };
 
@@ -42,11 +47,16 @@ enum class MemoryKind : uint8_t {
   Staging,  // host-visible, for copies to and from device-only memory
 };
 
+// Sizes of small ranges: 256 bytes to 1 MiB in powers of two.
+inline constexpr VkDeviceSize kMinSmall = 256;  // above every minStorageBufferOffsetAlignment
+inline constexpr VkDeviceSize kMaxSmall = VkDeviceSize{1} << 20;
+inline constexpr size_t kSmallSizes = 13;
+
 class Allocator {
  public:
-  // wait_idle runs before memory goes back to the driver.
-  Allocator(const Context& context, MemoryKind kind, const Device& device,
-            std::function<void()> wait_idle);
+  // The stream's work may use ranges this allocator hands out; it is waited for before
+  // memory goes back to the driver.
+  Allocator(const Context& context, MemoryKind kind, const Device& device, Stream& stream);
   ~Allocator();
   Allocator(const Allocator&) = delete;
   Allocator& operator=(const Allocator&) = delete;
@@ -70,14 +80,15 @@ class Allocator {
 
   const Context& context_;
   Device device_;
-  std::function<void()> wait_idle_;
+  Stream& stream_;
   uint32_t memory_type_ = 0;
   bool host_visible_ = false;
   size_t limit_ = 0;  // 0: none
   std::vector<std::unique_ptr<Block>> blocks_;
-  // Oldest first: a range freed a moment ago is likely still named by the stream's hazard
-  // tracking, and reusing it at once would add a barrier between independent ops.
-  std::map<VkDeviceSize, std::deque<Allocation*>> free_small_;
+  // One list per power-of-two size, oldest first: a range freed a moment ago may still be
+  // in use since the stream's last barrier, and reusing it would add a barrier between
+  // independent ops.
+  std::array<std::deque<Allocation*>, kSmallSizes> free_small_;
   std::multimap<VkDeviceSize, Allocation*> free_large_;
   Block* current_slab_ = nullptr;
   size_t allocated_ = 0, reserved_ = 0, peak_ = 0;

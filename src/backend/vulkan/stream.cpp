@@ -28,10 +28,6 @@ uint32_t ops_per_submit() {
   return static_cast<uint32_t>(value);
 }
 
-bool contains(const std::vector<Allocation*>& list, Allocation* allocation) {
-  return std::find(list.begin(), list.end(), allocation) != list.end();
-}
-
 }  // namespace
 
 Stream::Stream(const Context& context) : context_(context), max_ops_per_submit_(ops_per_submit()) {
@@ -110,19 +106,18 @@ void Stream::barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
   memory.dstAccessMask = dst_access;
   vkCmdPipelineBarrier(open_.commands, kWorkStages, dst_stage, 0, 1, &memory, 0, nullptr, 0,
                        nullptr);
-  written_.clear();
-  read_.clear();
+  ++epoch_;
 }
 
 void Stream::record_uses(std::span<const BufferUse> uses) {
   bool hazard = false;
   for (const BufferUse& use : uses) {
-    hazard = hazard || contains(written_, use.allocation) ||
-             (use.write && contains(read_, use.allocation));
+    const Allocation& a = *use.allocation;
+    hazard = hazard || a.written_epoch == epoch_ || (use.write && a.read_epoch == epoch_);
   }
   if (hazard) barrier(kWorkStages, kWorkAccess);
   for (const BufferUse& use : uses) {
-    (use.write ? written_ : read_).push_back(use.allocation);
+    (use.write ? use.allocation->written_epoch : use.allocation->read_epoch) = epoch_;
     use.allocation->last_use = open_serial_;
   }
 }

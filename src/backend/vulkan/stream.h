@@ -5,7 +5,8 @@
 // serial of the last submission that used it, so a host read waits for exactly that
 // submission, and a freed range is reused only once that submission has finished.
 // Barriers are recorded only where a dispatch touches a buffer that an earlier dispatch
-// since the last barrier wrote (or writes one that it read).
+// since the last barrier wrote (or writes one that it read): each barrier starts a new
+// epoch, and an allocation remembers the epochs of its last read and write.
 #pragma once
 
 #include <vulkan/vulkan.h>
@@ -54,6 +55,12 @@ class Stream {
   void wait_idle() { wait_for(open_serial_); }
 
   uint64_t completed_serial() const { return completed_; }
+  // Barriers recorded so far (the current epoch).
+  uint64_t barriers() const { return epoch_; }
+  // Whether work recorded since the open command buffer's last barrier reads or writes it.
+  bool used_since_barrier(const Allocation& allocation) const {
+    return allocation.read_epoch == epoch_ || allocation.written_epoch == epoch_;
+  }
 
  private:
   struct Submission {
@@ -81,8 +88,8 @@ class Stream {
   std::vector<Submission> spare_;
   uint64_t open_serial_ = 1;
   uint64_t completed_ = 0;
-  // Buffers written and read since the last barrier in the open command buffer.
-  std::vector<Allocation*> written_, read_;
+  // Counts barriers; allocations note the epoch of their last read and write.
+  uint64_t epoch_ = 0;
 };
 
 }  // namespace ember::vulkan

@@ -30,8 +30,8 @@ VulkanBackend::VulkanBackend(int index)
     : device_(DeviceType::Vulkan, index),
       context_(index),
       stream_(context_),
-      memory_(context_, MemoryKind::Device, device_, [this] { stream_.wait_idle(); }),
-      staging_(context_, MemoryKind::Staging, device_, [this] { stream_.wait_idle(); }),
+      memory_(context_, MemoryKind::Device, device_, stream_),
+      staging_(context_, MemoryKind::Staging, device_, stream_),
       pipelines_(context_),
       checks_(staging_.allocate(sizeof(uint32_t) * 4)) {
   std::memset(checks_->mapped, 0, sizeof(uint32_t) * 4);
@@ -146,14 +146,18 @@ void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> co
 }
 
 VulkanBackend& backend(int index) {
+  // Every op asks; backends live for the whole process, so each thread may keep the last.
+  thread_local int last_index = -1;
+  thread_local VulkanBackend* last = nullptr;
+  if (index == last_index) return *last;
   static std::mutex mutex;
   static auto* backends = new std::map<int, VulkanBackend*>;  // kept: tensors outlive statics
   std::lock_guard<std::mutex> lock(mutex);
   auto found = backends->find(index);
-  if (found != backends->end()) return *found->second;
-  auto* opened = new VulkanBackend(index);
-  backends->emplace(index, opened);
-  return *opened;
+  if (found == backends->end()) found = backends->emplace(index, new VulkanBackend(index)).first;
+  last_index = index;
+  last = found->second;
+  return *last;
 }
 
 }  // namespace ember::vulkan

@@ -5,6 +5,7 @@
 // through fallback.cpp (EMBER_FALLBACK=warn|error|silent).
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <mutex>
 #include <set>
@@ -90,6 +91,7 @@ class VulkanBackend final : public Backend {
   // ---- for the kernels ----
   const Context& context() const { return context_; }
   const Device& device() const { return device_; }
+  const Stream& stream() const { return stream_; }
   // Records one dispatch of shader (created with these specialization constants).
   void launch(std::string_view shader, std::span<const uint32_t> constants,
               std::initializer_list<BufferUse> buffers, const void* push, uint32_t push_bytes,
