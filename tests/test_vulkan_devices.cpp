@@ -49,5 +49,31 @@ TEST(VulkanDevices, ReportWhatKernelsWillNeed) {
   }
 }
 
+// A device that lacks what the kernels need is refused with the reason, not run into
+// undefined behaviour; the limits here are Vulkan's guaranteed minimums.
+TEST(VulkanDevices, DevicesBelowTheKernelsNeedsAreNamedWhy) {
+  VkPhysicalDeviceFeatures features{};
+  features.shaderInt64 = VK_TRUE;
+  VkPhysicalDeviceLimits limits{};
+  limits.maxComputeWorkGroupInvocations = 1024;
+  limits.maxComputeWorkGroupSize[0] = 1024;
+  limits.maxPerStageDescriptorStorageBuffers = 16;
+  EXPECT_EQ(vulkan::missing_requirement(features, limits), "");
+
+  VkPhysicalDeviceLimits small = limits;
+  small.maxComputeWorkGroupInvocations = 128;
+  EXPECT_EQ(vulkan::missing_requirement(features, small),
+            "workgroups of 256 invocations are needed, it allows 128");
+  small = limits;
+  small.maxComputeWorkGroupSize[0] = 128;
+  EXPECT_NE(vulkan::missing_requirement(features, small), "");
+  small = limits;
+  small.maxPerStageDescriptorStorageBuffers = 4;
+  EXPECT_EQ(vulkan::missing_requirement(features, small),
+            "8 storage buffers per shader are needed, it allows 4");
+  features.shaderInt64 = VK_FALSE;
+  EXPECT_EQ(vulkan::missing_requirement(features, limits), "it lacks shaderInt64");
+}
+
 }  // namespace
 }  // namespace ember

@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <string>
 
+#include "backend/vulkan/pipelines.h"
 #include "core/check.h"
 
 namespace ember::vulkan {
@@ -305,6 +307,22 @@ std::vector<DeviceInfo> device_infos() {
   return infos;
 }
 
+std::string missing_requirement(const VkPhysicalDeviceFeatures& features,
+                                const VkPhysicalDeviceLimits& limits) {
+  if (features.shaderInt64 != VK_TRUE) return "it lacks shaderInt64";
+  std::ostringstream missing;
+  // Vulkan guarantees 128 invocations and 4 storage buffers.
+  if (limits.maxComputeWorkGroupInvocations < kMaxWorkgroupInvocations ||
+      limits.maxComputeWorkGroupSize[0] < kMaxWorkgroupInvocations) {
+    missing << "workgroups of " << kMaxWorkgroupInvocations << " invocations are needed, it allows "
+            << limits.maxComputeWorkGroupInvocations;
+  } else if (limits.maxPerStageDescriptorStorageBuffers < kMaxBindings) {
+    missing << kMaxBindings << " storage buffers per shader are needed, it allows "
+            << limits.maxPerStageDescriptorStorageBuffers;
+  }
+  return missing.str();
+}
+
 Instance& shared_instance() {
   static Instance* instance = new Instance;
   return *instance;
@@ -351,8 +369,8 @@ Context::Context(int index) {
   if (push_descriptors) extensions.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   VkPhysicalDeviceFeatures supported;
   vkGetPhysicalDeviceFeatures(physical_, &supported);
-  EMBER_CHECK(supported.shaderInt64 == VK_TRUE, "vulkan", name_,
-              " lacks shaderInt64, which Ember's kernels need");
+  std::string missing = missing_requirement(supported, limits_);
+  EMBER_CHECK(missing.empty(), "vulkan", name_, " cannot run Ember's kernels: ", missing);
   VkPhysicalDeviceFeatures features{};
   features.shaderInt64 = VK_TRUE;
   buffer_arrays_ = supported.shaderStorageBufferArrayDynamicIndexing == VK_TRUE &&

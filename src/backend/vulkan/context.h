@@ -53,6 +53,13 @@ const char* result_name(VkResult result);
 
 // The buffers the multi-tensor optimizer kernel binds at once (shaders/optim.comp).
 inline constexpr uint32_t kAdamDescriptors = 29;
+// The largest workgroup of any kernel, laid out along x; a device must allow it.
+inline constexpr uint32_t kMaxWorkgroupInvocations = 256;
+
+// What Ember's kernels need beyond Vulkan's guaranteed minimums and a device lacks, in
+// words; empty when it has everything.
+std::string missing_requirement(const VkPhysicalDeviceFeatures& features,
+                                const VkPhysicalDeviceLimits& limits);
 
 // One opened device: the logical device, its compute queue and what it can do.
 class Context {

@@ -17,6 +17,7 @@ static_assert(sizeof(MatmulPush) <= kPushConstantBytes);
 // Tile sizes: a 64 x 64 block of out per workgroup, 4 x 4 per invocation.
 constexpr uint32_t kTileM = 64, kTileN = 64, kTileK = 16, kThreadM = 4, kThreadN = 4;
 constexpr uint32_t kMatmulThreads = (kTileM / kThreadM) * (kTileN / kThreadN);
+static_assert(kMatmulThreads <= kMaxWorkgroupInvocations);
 
 int32_t stride32(const Tensor& t, int dim) {
   int64_t stride = t.strides()[dim];

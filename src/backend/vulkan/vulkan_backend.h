@@ -25,6 +25,7 @@ namespace ember::vulkan {
 
 // Workgroup size of the elementwise and row kernels (specialization constant 0).
 inline constexpr uint32_t kWorkgroup = 256;
+static_assert(kWorkgroup <= kMaxWorkgroupInvocations);
 // Vulkan guarantees 65,535 workgroups per axis; larger launches spread over y.
 inline constexpr uint32_t kMaxGroupsPerAxis = 65535;
 
