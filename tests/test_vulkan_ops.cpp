@@ -337,6 +337,9 @@ TEST(VulkanOps, MatmulOfEveryLayoutMatchesFloat64) {
   expect_matches_cpu(mm, {{3, 5, 17, 33}, {3, 5, 33, 9}}, 1e-10);  // batched
   expect_matches_cpu(mm, {{4, 17, 33}, {33, 70}}, 1e-10);          // broadcast b
   expect_matches_cpu(mm, {{300}, {300, 7}}, 1e-10);                // vector @ matrix
+  // Products of 2048 x 2048 and more take the large tiles.
+  expect_matches_cpu(mm_bt, {{2050, 20}, {2049, 20}}, 1e-10);
+  expect_matches_cpu(mm_at, {{20, 2049}, {20, 2050}}, 1e-10);
 }
 
 TEST(VulkanOps, IndexFamilyMatchesCpu) {

@@ -14,10 +14,19 @@ struct MatmulPush {
 };
 static_assert(sizeof(MatmulPush) <= kPushConstantBytes);
 
-// Tile sizes: a 64 x 64 block of out per workgroup, 4 x 4 per invocation.
-constexpr uint32_t kTileM = 64, kTileN = 64, kTileK = 16, kThreadM = 4, kThreadN = 4;
-constexpr uint32_t kMatmulThreads = (kTileM / kThreadM) * (kTileN / kThreadN);
-static_assert(kMatmulThreads <= kMaxWorkgroupInvocations);
+// The tiling of one launch: a TILE_M x TILE_N block of out per workgroup, THREAD_M x
+// THREAD_N of it in each invocation's registers.
+struct Tiling {
+  uint32_t tile_m, tile_n, tile_k, thread_m, thread_n;
+  constexpr uint32_t threads() const { return (tile_m / thread_m) * (tile_n / thread_n); }
+};
+constexpr Tiling kSmallTiles{64, 64, 16, 4, 4};
+// Twice the arithmetic per value read from shared memory, but a quarter of the
+// workgroups: only products large enough to fill a big GPU with them take it.
+constexpr Tiling kLargeTiles{128, 128, 8, 8, 8};
+constexpr uint64_t kLargeTilesFrom = uint64_t{2048} * 2048;  // outputs per matrix
+static_assert(kSmallTiles.threads() <= kMaxWorkgroupInvocations &&
+              kLargeTiles.threads() <= kMaxWorkgroupInvocations);
 
 int32_t stride32(const Tensor& t, int dim) {
   int64_t stride = t.strides()[dim];
@@ -47,15 +56,19 @@ void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) 
                   0,
                   {stride32(a, 0), stride32(a, 1), stride32(a, 2)},
                   {stride32(b, 0), stride32(b, 1), stride32(b, 2)}};
+  const Tiling& tiling = uint64_t{m} * n >= kLargeTilesFrom ? kLargeTiles : kSmallTiles;
   for (uint32_t first = 0; first < batches; first += kMaxGroupsPerAxis) {
     uint32_t count = std::min(batches - first, kMaxGroupsPerAxis);
     push.a_offset = static_cast<uint32_t>(a.storage_offset() + int64_t{first} * push.a_strides[0]);
     push.b_offset = static_cast<uint32_t>(b.storage_offset() + int64_t{first} * push.b_strides[0]);
     push.out_offset = static_cast<uint32_t>(out.storage_offset() + int64_t{first} * m * n);
-    Groups groups{(n + kTileN - 1) / kTileN, (m + kTileM - 1) / kTileM, count};
+    Groups groups{(n + tiling.tile_n - 1) / tiling.tile_n, (m + tiling.tile_m - 1) / tiling.tile_m,
+                  count};
     EMBER_CHECK(groups.x <= kMaxGroupsPerAxis && groups.y <= kMaxGroupsPerAxis, "matmul",
                 "a product of ", m, " x ", n, " is too large for one launch");
-    launch("matmul", {kMatmulThreads, kTileM, kTileN, kTileK, kThreadM, kThreadN},
+    launch("matmul",
+           {tiling.threads(), tiling.tile_m, tiling.tile_n, tiling.tile_k, tiling.thread_m,
+            tiling.thread_n},
            {writes(out), reads(a), reads(b)}, &push, sizeof push, groups);
   }
 }

@@ -11,7 +11,8 @@ layout(constant_id = 2) const uint TILE_N = 64;
 layout(constant_id = 3) const uint TILE_K = 16;
 layout(constant_id = 4) const uint THREAD_M = 4;
 layout(constant_id = 5) const uint THREAD_N = 4;
-// The workgroup size (constant 0) must be (TILE_M / THREAD_M) * (TILE_N / THREAD_N).
+// The workgroup size (constant 0) must be (TILE_M / THREAD_M) * (TILE_N / THREAD_N), and
+// THREAD_N a multiple of 4.
 
 layout(std430, binding = 0) writeonly buffer Out { float out_data[]; };
 layout(std430, binding = 1) readonly buffer A { float a_data[]; };
@@ -32,21 +33,58 @@ layout(push_constant) uniform Push {
   int b_col_stride;
 } pc;
 
-shared float a_tile[TILE_K * TILE_M];  // [k][m]: the inner loop reads along m
-shared float b_tile[TILE_K * TILE_N];  // [k][n]
+// Each row of a tile is padded by 4 floats: a tile loaded along k stores neighbouring
+// values TILE + 4 apart, which spreads them over the banks of shared memory.
+const uint A_ROW = TILE_M + 4u;
+const uint B_ROW = TILE_N + 4u;
+shared float a_tile[TILE_K * A_ROW];  // [k][m]: the inner loop reads along m
+shared float b_tile[TILE_K * B_ROW];  // [k][n]
 
 const uint kMaxThreadM = 8;
 const uint kMaxThreadN = 8;
+// An invocation's THREAD_N columns are runs of 4, one in each of THREAD_N / 4 equal
+// parts of the tile, so neighbouring invocations read neighbouring 16-byte words.
+const uint RUNS_N = THREAD_N / 4u;
+const uint RUN_SPAN = TILE_N / RUNS_N;
+
+uint column_of(uint tn, uint j) { return tn + (j / 4u) * RUN_SPAN + j % 4u; }
+
+// Neighbouring invocations load neighbouring addresses: along k where the operand is
+// contiguous in k (a row-major a, a transposed b), along the tile's other side otherwise.
+void load_a_tile(uint k0, uint row0, int base, uint t) {
+  bool along_k = pc.a_col_stride == 1;
+  for (uint e = t; e < TILE_M * TILE_K; e += gl_WorkGroupSize.x) {
+    uint kk = along_k ? e % TILE_K : e / TILE_M;
+    uint mm = along_k ? e / TILE_K : e % TILE_M;
+    uint row = row0 + mm, kcol = k0 + kk;
+    a_tile[kk * A_ROW + mm] =
+        (row < pc.m && kcol < pc.k)
+            ? a_data[base + int(row) * pc.a_row_stride + int(kcol) * pc.a_col_stride]
+            : 0.0;
+  }
+}
+
+void load_b_tile(uint k0, uint col0, int base, uint t) {
+  bool along_k = pc.b_row_stride == 1 && pc.b_col_stride != 1;
+  for (uint e = t; e < TILE_N * TILE_K; e += gl_WorkGroupSize.x) {
+    uint kk = along_k ? e % TILE_K : e / TILE_N;
+    uint nn = along_k ? e / TILE_K : e % TILE_N;
+    uint krow = k0 + kk, col = col0 + nn;
+    b_tile[kk * B_ROW + nn] =
+        (krow < pc.k && col < pc.n)
+            ? b_data[base + int(krow) * pc.b_row_stride + int(col) * pc.b_col_stride]
+            : 0.0;
+  }
+}
 
 void main() {
   uint batch = gl_WorkGroupID.z;
   uint row0 = gl_WorkGroupID.y * TILE_M;
   uint col0 = gl_WorkGroupID.x * TILE_N;
   uint t = gl_LocalInvocationID.x;
-  uint threads = gl_WorkGroupSize.x;
   uint threads_n = TILE_N / THREAD_N;
   uint tm = (t / threads_n) * THREAD_M;
-  uint tn = (t % threads_n) * THREAD_N;
+  uint tn = (t % threads_n) * 4u;
   int a_base = int(pc.a_offset) + int(batch) * pc.a_batch_stride;
   int b_base = int(pc.b_offset) + int(batch) * pc.b_batch_stride;
 
@@ -56,26 +94,14 @@ void main() {
   }
 
   for (uint k0 = 0u; k0 < pc.k; k0 += TILE_K) {
-    for (uint e = t; e < TILE_M * TILE_K; e += threads) {
-      uint kk = e / TILE_M, mm = e % TILE_M;
-      uint row = row0 + mm, kcol = k0 + kk;
-      a_tile[e] = (row < pc.m && kcol < pc.k)
-                      ? a_data[a_base + int(row) * pc.a_row_stride + int(kcol) * pc.a_col_stride]
-                      : 0.0;
-    }
-    for (uint e = t; e < TILE_N * TILE_K; e += threads) {
-      uint kk = e / TILE_N, nn = e % TILE_N;
-      uint krow = k0 + kk, col = col0 + nn;
-      b_tile[e] = (krow < pc.k && col < pc.n)
-                      ? b_data[b_base + int(krow) * pc.b_row_stride + int(col) * pc.b_col_stride]
-                      : 0.0;
-    }
+    load_a_tile(k0, row0, a_base, t);
+    load_b_tile(k0, col0, b_base, t);
     barrier();
     for (uint kk = 0u; kk < TILE_K; ++kk) {
       float a_reg[kMaxThreadM];
       float b_reg[kMaxThreadN];
-      for (uint i = 0u; i < THREAD_M; ++i) a_reg[i] = a_tile[kk * TILE_M + tm + i];
-      for (uint j = 0u; j < THREAD_N; ++j) b_reg[j] = b_tile[kk * TILE_N + tn + j];
+      for (uint i = 0u; i < THREAD_M; ++i) a_reg[i] = a_tile[kk * A_ROW + tm + i];
+      for (uint j = 0u; j < THREAD_N; ++j) b_reg[j] = b_tile[kk * B_ROW + column_of(tn, j)];
       for (uint i = 0u; i < THREAD_M; ++i) {
         for (uint j = 0u; j < THREAD_N; ++j) acc[i][j] = fma(a_reg[i], b_reg[j], acc[i][j]);
       }
@@ -88,7 +114,7 @@ void main() {
     uint row = row0 + tm + i;
     if (row >= pc.m) break;
     for (uint j = 0u; j < THREAD_N; ++j) {
-      uint col = col0 + tn + j;
+      uint col = col0 + column_of(tn, j);
       if (col < pc.n) out_data[out_base + row * pc.n + col] = acc[i][j];
     }
   }
