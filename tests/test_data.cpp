@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ranges>
 
 #include "ember/data/dataset.h"
 #include "ember/data/idx.h"
@@ -151,6 +152,23 @@ TEST(DataLoader, BatchesCoverTheDatasetInOrder) {
   data::DataLoader dropping(dataset, {.batch_size = 4, .drop_last = true});
   EXPECT_EQ(dropping.size(), 2);
   EXPECT_EQ(epoch_of(dropping).size(), 2u);
+}
+
+static_assert(std::input_iterator<data::DataLoader::Iterator>);
+static_assert(std::ranges::input_range<data::DataLoader>);
+
+TEST(DataLoader, WorksWithTheStandardRanges) {
+  data::TensorDataset dataset = numbered(10);
+  data::DataLoader loader(dataset, {.batch_size = 3});
+  std::vector<std::vector<int64_t>> taken;
+  for (const data::Batch& batch : loader | std::views::take(2)) {
+    taken.push_back(batch.target.to_vector<int64_t>());
+  }
+  EXPECT_EQ(taken, (std::vector<std::vector<int64_t>>{{0, 1, 2}, {3, 4, 5}}));
+  auto it = loader.begin();
+  it++;
+  EXPECT_EQ(it->target.to_vector<int64_t>(), (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_EQ(std::ranges::distance(loader), 4);
 }
 
 TEST(DataLoader, ShufflesEachEpochReproduciblyWithOrWithoutPrefetch) {

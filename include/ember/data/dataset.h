@@ -5,7 +5,9 @@
 //   for (const data::Batch& batch : loader) { ... batch.input, batch.target ... }
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,11 +77,21 @@ class DataLoader {
   // dataset must outlive the loader.
   DataLoader(const Dataset& dataset, const DataLoaderOptions& options);
 
+  // An input iterator (std::input_iterator): each batch is loaded as the loop reaches it.
   class Iterator {
    public:
+    using iterator_concept = std::input_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Batch;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Batch*;
+    using reference = const Batch&;
+
+    Iterator() = default;  // of no loader; the standard's ranges require one
     const Batch& operator*() const { return current_; }
     const Batch* operator->() const { return &current_; }
     Iterator& operator++();
+    void operator++(int) { ++*this; }
     bool operator==(const Iterator& other) const { return position_ == other.position_; }
 
    private:
