@@ -81,11 +81,8 @@ class DataLoader {
   class Iterator {
    public:
     using iterator_concept = std::input_iterator_tag;
-    using iterator_category = std::input_iterator_tag;
     using value_type = Batch;
     using difference_type = std::ptrdiff_t;
-    using pointer = const Batch*;
-    using reference = const Batch&;
 
     Iterator() = default;  // of no loader; the standard's ranges require one
     const Batch& operator*() const { return current_; }

@@ -1,5 +1,6 @@
 #include "backend/vulkan/context.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -253,10 +254,19 @@ Instance::Instance() {
   }
   VkDebugUtilsMessengerCreateInfoEXT messenger = messenger_info();
   bool validate = env_is_one("EMBER_VALIDATE") && has_layer("VK_LAYER_KHRONOS_validation");
+  // Synchronization validation reports a barrier the stream should have recorded, even
+  // on a device such as lavapipe that runs dispatches one after another anyway.
+  VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+  VkValidationFeaturesEXT features{};
+  features.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT;
+  features.enabledValidationFeatureCount = 1;
+  features.pEnabledValidationFeatures = &sync;
   if (validate) {
     layers.push_back("VK_LAYER_KHRONOS_validation");
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
-    info.pNext = &messenger;  // also reports on vkCreateInstance itself
+    extensions.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+    features.pNext = &messenger;  // also reports on vkCreateInstance itself
+    info.pNext = &features;
   }
   info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
   info.ppEnabledExtensionNames = extensions.data();
@@ -312,10 +322,11 @@ std::string missing_requirement(const VkPhysicalDeviceFeatures& features,
   if (features.shaderInt64 != VK_TRUE) return "it lacks shaderInt64";
   std::ostringstream missing;
   // Vulkan guarantees 128 invocations and 4 storage buffers.
-  if (limits.maxComputeWorkGroupInvocations < kMaxWorkgroupInvocations ||
-      limits.maxComputeWorkGroupSize[0] < kMaxWorkgroupInvocations) {
+  uint32_t workgroup =
+      std::min(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0]);
+  if (workgroup < kMaxWorkgroupInvocations) {
     missing << "workgroups of " << kMaxWorkgroupInvocations << " invocations are needed, it allows "
-            << limits.maxComputeWorkGroupInvocations;
+            << workgroup;
   } else if (limits.maxPerStageDescriptorStorageBuffers < kMaxBindings) {
     missing << kMaxBindings << " storage buffers per shader are needed, it allows "
             << limits.maxPerStageDescriptorStorageBuffers;

@@ -27,6 +27,7 @@ constexpr Tiling kLargeTiles{128, 128, 8, 8, 8};
 constexpr uint64_t kLargeTilesFrom = uint64_t{2048} * 2048;  // outputs per matrix
 static_assert(kSmallTiles.threads() <= kMaxWorkgroupInvocations &&
               kLargeTiles.threads() <= kMaxWorkgroupInvocations);
+static_assert(kSmallTiles.thread_n % 4 == 0 && kLargeTiles.thread_n % 4 == 0);  // runs of 4
 
 int32_t stride32(const Tensor& t, int dim) {
   int64_t stride = t.strides()[dim];
@@ -56,7 +57,9 @@ void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) 
                   0,
                   {stride32(a, 0), stride32(a, 1), stride32(a, 2)},
                   {stride32(b, 0), stride32(b, 1), stride32(b, 2)}};
-  const Tiling& tiling = uint64_t{m} * n >= kLargeTilesFrom ? kLargeTiles : kSmallTiles;
+  bool large =
+      uint64_t{m} * n >= kLargeTilesFrom && m >= kLargeTiles.tile_m && n >= kLargeTiles.tile_n;
+  const Tiling& tiling = large ? kLargeTiles : kSmallTiles;
   for (uint32_t first = 0; first < batches; first += kMaxGroupsPerAxis) {
     uint32_t count = std::min(batches - first, kMaxGroupsPerAxis);
     push.a_offset = static_cast<uint32_t>(a.storage_offset() + int64_t{first} * push.a_strides[0]);

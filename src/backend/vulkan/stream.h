@@ -2,8 +2,8 @@
 // batches; the host waits only when it needs a result.
 //
 // Each command buffer is a "submission" with a serial number. An allocation remembers the
-// serial of the last submission that used it, so a host read waits for exactly that
-// submission, and a freed range is reused only once that submission has finished.
+// serial of the last submission that used it, so a host read or write waits for exactly
+// that submission; GPU work that reuses a freed range is ordered by barriers instead.
 // Barriers are recorded only where a dispatch touches a buffer that an earlier dispatch
 // since the last barrier wrote (or writes one that it read): each barrier starts a new
 // epoch, and an allocation remembers the epochs of its last read and write.

@@ -149,7 +149,7 @@ VulkanBackend& backend(int index) {
   // Every op asks; backends live for the whole process, so each thread may keep the last.
   thread_local int last_index = -1;
   thread_local VulkanBackend* last = nullptr;
-  if (index == last_index) return *last;
+  if (last != nullptr && index == last_index) return *last;
   static std::mutex mutex;
   static auto* backends = new std::map<int, VulkanBackend*>;  // kept: tensors outlive statics
   std::lock_guard<std::mutex> lock(mutex);

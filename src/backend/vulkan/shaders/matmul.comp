@@ -33,8 +33,9 @@ layout(push_constant) uniform Push {
   int b_col_stride;
 } pc;
 
-// Each row of a tile is padded by 4 floats: a tile loaded along k stores neighbouring
-// values TILE + 4 apart, which spreads them over the banks of shared memory.
+// Each row of a tile is padded by 4 floats (keeping rows 16-byte aligned): a tile loaded
+// along k stores neighbouring values TILE + 4 apart, which spreads them over the banks
+// of shared memory (at most 2-way conflicts with 16-deep tiles, none with 8-deep ones).
 const uint A_ROW = TILE_M + 4u;
 const uint B_ROW = TILE_N + 4u;
 shared float a_tile[TILE_K * A_ROW];  // [k][m]: the inner loop reads along m
