@@ -164,7 +164,7 @@ void Adam::step() {
   count_step();
   // Parameters that share device, dtype and step count are updated together: one
   // dispatch on a GPU.
-  std::map<std::tuple<std::string, DType, int64_t>, std::vector<AdamTensors>> groups;
+  std::map<std::tuple<DeviceType, int, DType, int64_t>, std::vector<AdamTensors>> groups;
   for (size_t i = 0; i < params().size(); ++i) {
     const Tensor& p = params()[i];
     if (!p.grad().defined()) continue;
@@ -173,12 +173,12 @@ void Adam::step() {
                 "Adam", "parameters must be contiguous float32 or float64, got ", p.dtype());
     Tensor grad = p.grad().to(p.dtype()).contiguous();
     int64_t step = count_param_step(i);
-    groups[{p.device().str(), p.dtype(), step}].push_back(
+    groups[{p.device().type(), p.device().index(), p.dtype(), step}].push_back(
         {p, grad, buffer(i, "exp_avg"), buffer(i, "exp_avg_sq")});
   }
   for (const auto& [key, group] : groups) {
     AdamStep hyper{lr(),       options_.beta1,  options_.beta2, options_.eps, options_.weight_decay,
-                   decoupled_, std::get<2>(key)};
+                   decoupled_, std::get<3>(key)};
     backend_for(group.front().param.device()).adam_step(group, hyper);
   }
 }

@@ -147,15 +147,13 @@ void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> co
 
 VulkanBackend& backend(int index) {
   // Every op asks; backends live for the whole process, so each thread may keep the last.
-  thread_local int last_index = -1;
   thread_local VulkanBackend* last = nullptr;
-  if (last != nullptr && index == last_index) return *last;
+  if (last != nullptr && last->device().index() == index) return *last;
   static std::mutex mutex;
   static auto* backends = new std::map<int, VulkanBackend*>;  // kept: tensors outlive statics
   std::lock_guard<std::mutex> lock(mutex);
   auto found = backends->find(index);
   if (found == backends->end()) found = backends->emplace(index, new VulkanBackend(index)).first;
-  last_index = index;
   last = found->second;
   return *last;
 }
