@@ -9,6 +9,7 @@
 
 #include "core/tensor_impl.h"
 #include "ember/autograd.h"
+#include "ember/ops.h"
 #include "ember/tensor.h"
 
 namespace ember {
@@ -27,11 +28,12 @@ constexpr int64_t kLineWidth = 80;
 constexpr int64_t kEdgeItems = 3;
 constexpr int64_t kThreshold = 1000;
 
-// The elements on the host, row-major: doubles for floating dtypes, else int64.
+// The elements shown, on the host, row-major: doubles for floating dtypes, else int64. A
+// summarised tensor keeps only the edge items of its elided dims there.
 struct HostValues {
   DType dtype;
-  Shape shape;
-  Shape strides;
+  Shape shape;    // the tensor's
+  Shape strides;  // of the values kept
   std::vector<double> reals;
   std::vector<int64_t> integers;
   bool summarize;
@@ -39,6 +41,12 @@ struct HostValues {
   bool floating() const { return is_floating_point(dtype); }
   // A dim of this size shows only its first and last kEdgeItems.
   bool elided(int64_t size) const { return summarize && size > 2 * kEdgeItems; }
+  // Where index i of dim sits among the values kept.
+  int64_t position(size_t dim, int64_t i) const {
+    int64_t size = shape[dim];
+    int64_t kept = elided(size) && i >= kEdgeItems ? i - (size - 2 * kEdgeItems) : i;
+    return kept * strides[dim];
+  }
 };
 
 // snprintf with a format taking one double; the texts here are at most a few dozen chars.
@@ -112,7 +120,7 @@ void collect_shown(const HostValues& host, size_t dim, int64_t base, std::vector
   int64_t size = host.shape[dim];
   for (int64_t i = 0; i < size; ++i) {
     if (host.elided(size) && i == kEdgeItems) i = size - kEdgeItems;
-    collect_shown(host, dim + 1, base + i * host.strides[dim], out);
+    collect_shown(host, dim + 1, base + host.position(dim, i), out);
   }
 }
 
@@ -135,14 +143,15 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 // _vector_str: as many elements per line as fit in the line width.
 std::string vector_string(const HostValues& host, int64_t base, int64_t indent,
                           const Formatter& formatter) {
-  int64_t size = host.shape.back(), stride = host.strides.back();
+  size_t dim = host.shape.size() - 1;
+  int64_t size = host.shape[dim];
   std::vector<std::string> items;
   for (int64_t i = 0; i < size; ++i) {
     if (host.elided(size) && i == kEdgeItems) {
       items.push_back(" ...");
       i = size - kEdgeItems;
     }
-    items.push_back(formatter.format(base + i * stride));
+    items.push_back(formatter.format(base + host.position(dim, i)));
   }
   auto element_length = static_cast<int64_t>(formatter.width()) + 2;
   size_t per_line =
@@ -169,24 +178,35 @@ std::string nested_string(const HostValues& host, size_t dim, int64_t base, int6
       i = size - kEdgeItems;
     }
     slices.push_back(
-        nested_string(host, dim + 1, base + i * host.strides[dim], indent + 1, formatter));
+        nested_string(host, dim + 1, base + host.position(dim, i), indent + 1, formatter));
   }
   std::string separator =
       concat({",", std::string(ndim - dim - 1, '\n'), std::string(indent + 1, ' ')});
   return concat({"[", join(slices, separator), "]"});
 }
 
+// Only the edge items of a summarised tensor are read: the rest is never printed, and a
+// broadcast view may have more elements than memory holds.
+Tensor shown_part(const Tensor& tensor) {
+  NoGradGuard no_grad;
+  Tensor part = tensor;
+  for (int64_t d = 0; d < tensor.dim(); ++d) {
+    int64_t size = tensor.size(d);
+    if (size <= 2 * kEdgeItems) continue;
+    part = cat({part.narrow(d, 0, kEdgeItems), part.narrow(d, size - kEdgeItems, kEdgeItems)}, d);
+  }
+  return part;
+}
+
 HostValues to_host(const Tensor& tensor) {
-  HostValues host{tensor.dtype(),
-                  tensor.shape(),
-                  contiguous_strides(tensor.shape()),
-                  {},
-                  {},
-                  tensor.numel() > kThreshold};
+  bool summarize = tensor.numel() > kThreshold;
+  Tensor shown = summarize ? shown_part(tensor) : tensor;
+  HostValues host{tensor.dtype(), tensor.shape(), contiguous_strides(shown.shape()), {}, {},
+                  summarize};
   if (host.floating()) {
-    host.reals = tensor.to_vector<double>();
+    host.reals = shown.to_vector<double>();
   } else {
-    host.integers = tensor.to_vector<int64_t>();
+    host.integers = shown.to_vector<int64_t>();
   }
   return host;
 }

@@ -4,27 +4,24 @@
 
 #include "core/backend.h"
 #include "core/check.h"
+#include "core/sizes.h"
 
 namespace ember {
 
-Shape contiguous_strides(const Shape& shape) {
+Shape contiguous_strides(const Shape& shape, const char* op) {
   Shape strides(shape.size());
   int64_t stride = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = stride;
-    stride *= shape[i] > 0 ? shape[i] : 1;
+    stride = checked_mul(stride, shape[i] > 0 ? shape[i] : 1, op, "a contiguous stride");
   }
   return strides;
 }
 
-int64_t shape_numel(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t s : shape) n *= s;
-  return n;
-}
+int64_t shape_numel(const Shape& shape, const char* op) { return checked_numel(shape, op); }
 
-static bool compute_contiguous(const Shape& shape, const Shape& strides) {
-  if (shape_numel(shape) == 0) return true;  // as PyTorch: no element is out of place
+static bool compute_contiguous(const Shape& shape, const Shape& strides, int64_t numel) {
+  if (numel == 0) return true;  // as PyTorch: no element is out of place
   int64_t expected = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     if (shape[i] == 1) continue;  // the stride of a size-1 dim never matters
@@ -42,25 +39,25 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, DType dtype, Shape shap
       strides_(std::move(strides)),
       offset_(offset),
       numel_(shape_numel(shape_)),
-      contiguous_(compute_contiguous(shape_, strides_)) {}
+      contiguous_(compute_contiguous(shape_, strides_, numel_)) {}
 
-Tensor make_tensor(const Shape& shape, DType dtype, const Device& device) {
-  int64_t numel = 1;
-  for (int64_t s : shape) {
-    EMBER_CHECK(s >= 0, "empty", "negative size in shape ", shape);
-    EMBER_CHECK(!__builtin_mul_overflow(numel, s, &numel), "empty", "shape ", shape,
-                " has more elements than an int64 counts");
-  }
-  EMBER_CHECK(numel == 0 || static_cast<uint64_t>(numel) <= SIZE_MAX / itemsize(dtype), "empty",
-              "shape ", shape, " needs more bytes than memory can address");
-  size_t nbytes = static_cast<size_t>(shape_numel(shape)) * itemsize(dtype);
+Tensor make_tensor(const Shape& shape, DType dtype, const Device& device, const char* op) {
+  size_t nbytes = checked_nbytes(checked_numel(shape, op), dtype, op);
+  Shape strides = contiguous_strides(shape, op);
   auto storage = backend_for(device).allocate(nbytes);
   return Tensor(
-      std::make_shared<TensorImpl>(std::move(storage), dtype, shape, contiguous_strides(shape), 0));
+      std::make_shared<TensorImpl>(std::move(storage), dtype, shape, std::move(strides), 0));
 }
 
-Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset) {
-  return Tensor(std::make_shared<TensorImpl>(base.impl()->storage(), base.dtype(), std::move(shape),
+Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset, const char* op) {
+  const std::shared_ptr<Storage>& storage = base.impl()->storage();
+  EMBER_CHECK(shape.size() == strides.size(), op, "a view of shape ", shape, " got strides ",
+              strides);
+  size_t extent = checked_view_extent(shape, strides, offset, base.dtype(), op);
+  EMBER_CHECK(extent <= storage->nbytes(), op, "a view of shape ", shape, ", strides ", strides,
+              " and offset ", offset, " reaches ", extent, " bytes into a storage of ",
+              storage->nbytes());
+  return Tensor(std::make_shared<TensorImpl>(storage, base.dtype(), std::move(shape),
                                              std::move(strides), offset));
 }
 

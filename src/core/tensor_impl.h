@@ -9,8 +9,9 @@
 
 namespace ember {
 
-Shape contiguous_strides(const Shape& shape);
-int64_t shape_numel(const Shape& shape);
+// Both refuse shapes whose sizes overflow (core/sizes.h), naming op.
+Shape contiguous_strides(const Shape& shape, const char* op = "tensor");
+int64_t shape_numel(const Shape& shape, const char* op = "tensor");
 
 class TensorImpl {
  public:
@@ -58,9 +59,11 @@ class TensorImpl {
   bool contiguous_;
 };
 
-// A new, contiguous, uninitialised tensor.
-Tensor make_tensor(const Shape& shape, DType dtype, const Device& device);
-// A view of base's storage with another layout; carries no autograd state.
-Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset);
+// A new, contiguous, uninitialised tensor; a shape too large to hold is an Error from op.
+Tensor make_tensor(const Shape& shape, DType dtype, const Device& device, const char* op = "empty");
+// A view of base's storage with another layout; carries no autograd state. A layout that
+// reaches outside the storage is an Error from op.
+Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset,
+                 const char* op = "view");
 
 }  // namespace ember

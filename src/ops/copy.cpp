@@ -114,7 +114,7 @@ void* Tensor::checked_data_ptr(DType expected) const {
 
 Tensor from_data(const void* data, int64_t count, DType dtype, const Shape& shape,
                  const Device& device) {
-  Tensor host = make_tensor(shape, dtype, kCPU);
+  Tensor host = make_tensor(shape, dtype, kCPU, "from_vector");
   EMBER_CHECK(count == host.numel(), "from_vector", count, " values do not fill shape ", shape,
               " (", host.numel(), " elements)");
   std::memcpy(host.impl()->data(), data, static_cast<size_t>(count) * itemsize(dtype));

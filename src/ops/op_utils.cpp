@@ -107,7 +107,7 @@ Tensor expand_view(const Tensor& x, const Shape& shape) {
                 shape);
     strides[d] = size == 1 ? 0 : x.stride(d - leading);
   }
-  return make_view(x, shape, std::move(strides), x.storage_offset());
+  return make_view(x, shape, std::move(strides), x.storage_offset(), "expand");
 }
 
 Tensor cast(const Tensor& x, DType dtype) {

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "autograd/graph.h"
+#include "core/sizes.h"
 #include "ops/op_utils.h"
 
 namespace ember {
@@ -14,7 +15,7 @@ namespace {
 
 Tensor view_with_grad(const Tensor& x, Shape shape, Shape strides, int64_t offset, const char* name,
                       autograd::Derivative derivative) {
-  Tensor out = make_view(x, std::move(shape), std::move(strides), offset);
+  Tensor out = make_view(x, std::move(shape), std::move(strides), offset, name);
   if (autograd::needs_grad(x)) autograd::record(name, {x}, out, std::move(derivative));
   return out;
 }
@@ -27,17 +28,15 @@ Tensor reshape_back(const Tensor& x, Shape shape, Shape strides, int64_t offset,
 
 Shape infer_shape(const Shape& requested, int64_t numel, const char* op) {
   Shape shape = requested;
-  int64_t known = 1;
   std::optional<size_t> unknown;
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == -1) {
-      EMBER_CHECK(!unknown, op, "only one dimension can be -1, got ", requested);
-      unknown = i;
-    } else {
-      EMBER_CHECK(shape[i] >= 0, op, "invalid size in shape ", requested);
-      known *= shape[i];
-    }
+    EMBER_CHECK(shape[i] >= -1, op, "invalid size ", shape[i], " in shape ", requested);
+    if (shape[i] != -1) continue;
+    EMBER_CHECK(!unknown, op, "only one dimension can be -1, got ", requested);
+    unknown = i;
+    shape[i] = 1;
   }
+  int64_t known = checked_numel(shape, op);
   if (unknown) {
     EMBER_CHECK(known != 0 && numel % known == 0, op, "shape ", requested,
                 " is invalid for a tensor of ", numel, " elements");
@@ -50,10 +49,10 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op) {
 }
 
 // Strides that let shape view x's memory without a copy, if there are any.
-std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
+std::optional<Shape> view_strides(const Tensor& x, const Shape& shape, const char* op) {
   const Shape& old_shape = x.shape();
   const Shape& old_strides = x.strides();
-  if (x.numel() == 0 || old_shape.empty()) return contiguous_strides(shape);
+  if (x.numel() == 0 || old_shape.empty()) return contiguous_strides(shape, op);
   Shape strides(shape.size());
   int64_t view_d = static_cast<int64_t>(shape.size()) - 1;
   int64_t chunk_base_stride = old_strides.back();
@@ -85,7 +84,7 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
 Tensor Tensor::view(const Shape& requested) const {
   ops::check_defined(*this, "view");
   Shape shape = infer_shape(requested, numel(), "view");
-  auto strides = view_strides(*this, shape);
+  auto strides = view_strides(*this, shape, "view");
   EMBER_CHECK(strides.has_value(), "view", "shape ", requested,
               " is not compatible with the strides of this tensor (", this->shape(),
               "); use reshape");
@@ -95,7 +94,7 @@ Tensor Tensor::view(const Shape& requested) const {
 Tensor Tensor::reshape(const Shape& requested) const {
   ops::check_defined(*this, "reshape");
   Shape shape = infer_shape(requested, numel(), "reshape");
-  if (auto strides = view_strides(*this, shape)) {
+  if (auto strides = view_strides(*this, shape, "reshape")) {
     return reshape_back(*this, shape, std::move(*strides), storage_offset(), "reshape");
   }
   return contiguous().view(shape);
@@ -109,7 +108,7 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   EMBER_CHECK(start <= end, "flatten", "start_dim ", start_dim, " comes after end_dim ", end_dim);
   Shape shape(this->shape().begin(), this->shape().begin() + start);
   int64_t merged = 1;
-  for (int64_t d = start; d <= end; ++d) merged *= size(d);
+  for (int64_t d = start; d <= end; ++d) merged = checked_mul(merged, size(d), "flatten", "a size");
   shape.push_back(merged);
   shape.insert(shape.end(), this->shape().begin() + end + 1, this->shape().end());
   return reshape(shape);
@@ -175,9 +174,12 @@ Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step) con
   start = std::clamp<int64_t>(start, 0, n);
   end = std::clamp<int64_t>(end, start, n);
   Shape shape = this->shape(), strides = this->strides();
-  shape[d] = (end - start + step - 1) / step;
-  strides[d] *= step;
-  int64_t offset = storage_offset() + start * stride(d);
+  shape[d] = end == start ? 0 : (end - start - 1) / step + 1;
+  // A single element's stride never matters, so a step past the end need not multiply.
+  if (shape[d] > 1) strides[d] = checked_mul(strides[d], step, "slice", "the stride");
+  int64_t offset =
+      checked_add(storage_offset(), checked_mul(start, stride(d), "slice", "the offset"), "slice",
+                  "the offset");
   Shape in_shape = this->shape();
   return view_with_grad(*this, std::move(shape), std::move(strides), offset, "slice",
                         [in_shape, d, start, end, step](const Tensor& g) {
@@ -190,9 +192,10 @@ Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step) con
 Tensor Tensor::narrow(int64_t dim_, int64_t start, int64_t length) const {
   ops::check_defined(*this, "narrow");
   int64_t d = normalize_dim(dim_, dim(), "narrow");
-  if (start < 0) start += size(d);
-  EMBER_CHECK(start >= 0 && length >= 0 && start + length <= size(d), "narrow", "range [", start,
-              ", ", start + length, ") is outside dimension ", d, " of size ", size(d));
+  int64_t n = size(d);
+  if (start < 0 && start >= -n) start += n;
+  EMBER_CHECK(start >= 0 && start <= n && length >= 0 && length <= n - start, "narrow", "start ",
+              start, " and length ", length, " are outside dimension ", d, " of size ", n);
   return slice(d, start, start + length);
 }
 
@@ -230,6 +233,7 @@ Tensor Tensor::expand(const Shape& requested) const {
       shape[d] = size(d - leading);
     }
   }
+  checked_numel(shape, "expand");
   Tensor out = ops::expand_view(*this, shape);
   if (autograd::needs_grad(*this)) {
     Shape in_shape = this->shape();
@@ -264,7 +268,7 @@ Tensor Tensor::unsqueeze(int64_t dim_) const {
   ops::check_defined(*this, "unsqueeze");
   int64_t d = normalize_dim(dim_, dim() + 1, "unsqueeze");
   Shape shape = this->shape(), strides = this->strides();
-  int64_t stride_here = d < dim() ? stride(d) * size(d) : 1;
+  int64_t stride_here = d < dim() ? checked_mul(stride(d), size(d), "unsqueeze", "the stride") : 1;
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, stride_here);
   return reshape_back(*this, std::move(shape), std::move(strides), storage_offset(), "unsqueeze");

@@ -2,12 +2,15 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
 
 #include "core/check.h"
+#include "core/sizes.h"
 #include "ember/ops.h"
 
 namespace ember {
@@ -24,7 +27,7 @@ constexpr size_t kCachedBlock = size_t{256} << 10;
 constexpr size_t kCacheLimit = size_t{1} << 30;
 
 size_t rounded_size(size_t nbytes) {
-  return (std::max<size_t>(nbytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
+  return checked_round_up(std::max<size_t>(nbytes, 1), kAlignment, "cpu");
 }
 
 // Freed large blocks by size. Shared by every thread (the data loader allocates too).
@@ -36,35 +39,69 @@ class BlockCache {
     if (found == blocks_.end()) return nullptr;
     void* data = found->second;
     blocks_.erase(found);
-    cached_ -= size;
+    cached_.fetch_sub(size, std::memory_order_relaxed);
     return data;
   }
   // Keeps data unless that would hold more than kCacheLimit; then frees it.
   void give(void* data, size_t size) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (cached_ + size <= kCacheLimit) {
+      if (cached_.load(std::memory_order_relaxed) + size <= kCacheLimit) {
         blocks_.emplace(size, data);
-        cached_ += size;
+        cached_.fetch_add(size, std::memory_order_relaxed);
         return;
       }
     }
     std::free(data);
   }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [size, data] : blocks_) std::free(data);
+    blocks_.clear();
+    cached_.store(0, std::memory_order_relaxed);
+  }
+  // Read without the lock, so that memory_stats never waits on an allocation.
+  size_t cached() const { return cached_.load(std::memory_order_relaxed); }
 
  private:
   std::mutex mutex_;
   std::unordered_multimap<size_t, void*> blocks_;
-  size_t cached_ = 0;
+  std::atomic<size_t> cached_ = 0;
 };
 
+// Bytes held by live storages. Atomics rather than a lock: every thread allocates, and
+// small blocks must stay as cheap as malloc.
+class Usage {
+ public:
+  void add(size_t size) {
+    size_t now = allocated_.fetch_add(size, std::memory_order_relaxed) + size;
+    size_t peak = peak_.load(std::memory_order_relaxed);
+    while (peak < now && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+  }
+  void remove(size_t size) { allocated_.fetch_sub(size, std::memory_order_relaxed); }
+  size_t allocated() const { return allocated_.load(std::memory_order_relaxed); }
+  size_t peak() const { return peak_.load(std::memory_order_relaxed); }
+  void reset_peak() { peak_.store(allocated(), std::memory_order_relaxed); }
+
+ private:
+  std::atomic<size_t> allocated_ = 0;
+  std::atomic<size_t> peak_ = 0;
+};
+
+// Never destroyed: storages may outlive statics.
 BlockCache& block_cache() {
-  static BlockCache* cache = new BlockCache;  // never destroyed: storages may outlive statics
+  static BlockCache* cache = new BlockCache;
   return *cache;
+}
+Usage& usage() {
+  static Usage* counters = new Usage;
+  return *counters;
 }
 
 void release(void* data, size_t nbytes, void* /*context*/) {
   size_t size = rounded_size(nbytes);
+  usage().remove(size);
   if (size >= kCachedBlock) {
     block_cache().give(data, size);
   } else {
@@ -92,10 +129,20 @@ bool poison_memory() {
 std::shared_ptr<Storage> CpuBackend::allocate(size_t nbytes) {
   size_t rounded = rounded_size(nbytes);
   void* data = fresh_block(rounded);
-  EMBER_CHECK(data != nullptr, "cpu", "out of memory allocating ", nbytes, " bytes");
+  EMBER_CHECK(data != nullptr, "cpu", "out of memory: the system refused ", rounded, " bytes");
   if (poison_memory()) std::memset(data, 0xff, rounded);
+  usage().add(rounded);
   return std::make_shared<Storage>(kCPU, nbytes, data, &release, nullptr);
 }
+
+MemoryStats CpuBackend::memory_stats() {
+  size_t allocated = usage().allocated();
+  return {allocated, allocated + block_cache().cached(), usage().peak()};
+}
+
+void CpuBackend::reset_peak_memory() { usage().reset_peak(); }
+
+void CpuBackend::empty_cache() { block_cache().clear(); }
 
 void CpuBackend::write(const Storage& dst, size_t dst_offset, const void* src, size_t nbytes) {
   std::memcpy(static_cast<char*>(dst.data()) + dst_offset, src, nbytes);

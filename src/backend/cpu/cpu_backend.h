@@ -14,6 +14,10 @@ class CpuBackend final : public Backend {
   void write(const Storage& dst, size_t dst_offset, const void* src, size_t nbytes) override;
   void read(const Storage& src, size_t src_offset, void* dst, size_t nbytes) override;
   void synchronize() override {}
+  // Allocated counts the rounded blocks of live storages; reserved adds the block cache.
+  MemoryStats memory_stats() override;
+  void reset_peak_memory() override;
+  void empty_cache() override;
 
   void copy(const Tensor& src, const Tensor& dst) override;
   void fill(const Tensor& dst, Scalar value) override;
