@@ -366,16 +366,6 @@ TEST(VulkanOps, IndexFamilyMatchesCpu) {
                     values_of(index_add(base, 0, repeated, rows)), 1e-12);
 }
 
-TEST(VulkanOps, IndexOutOfRangeRaisesAtTheNextWait) {
-  REQUIRE_GPU();
-  Tensor x = random_tensor({4, 3}).to(kGpu);
-  Tensor bad = from_vector<int64_t>({1, 9}).to(kGpu);
-  expect_error([&] { index_select(x, 0, bad).to(kCPU); }, "index", "index 9 is out of range");
-  // The error is reported once; the device keeps working.
-  EXPECT_EQ(values_of(index_select(x, 0, from_vector<int64_t>({3}).to(kGpu))),
-            values_of(x.to(kCPU).select(0, 3)));
-}
-
 TEST(VulkanOps, RandomNumbersAreTheCpusNumbers) {
   REQUIRE_GPU();
   for (int64_t n : {1, 7, 1001}) {
@@ -413,7 +403,7 @@ TEST(VulkanOps, CrossEntropyAndItsGradientMatchFloat64) {
       [&] {
         nn::functional::cross_entropy(logits, from_vector<int64_t>({0, 3}).to(kGpu)).item<float>();
       },
-      "cross_entropy", "target 3 is out of range for 3 classes");
+      "cross_entropy", "target 3 of sample 1 is out of range [0, 3)");
 }
 
 TEST(VulkanOps, LayerNormAndItsGradientMatchFloat64) {

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "autograd/graph.h"
+#include "core/user_op.h"
 #include "ops/op_utils.h"
 
 namespace ember {
@@ -344,6 +345,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
   Tensor idx = as_index(indices, weight, "embedding");
   Shape shape = idx.shape();
   shape.push_back(weight.size(1));
+  UserOp user_op{"embedding", {{{"weight", &weight.shape()}, {"indices", &indices.shape()}}}};
+  UserOpScope scope(user_op);
   return renamed_errors("embedding",
                         [&] { return index_select(weight, 0, idx.reshape({-1})).reshape(shape); });
 }

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "backend/vulkan/stream.h"
 #include "core/check.h"
+#include "core/sizes.h"
 
 namespace ember::vulkan {
 
@@ -23,21 +27,81 @@ std::string mib(size_t bytes) {
   return text;
 }
 
-// EMBER_VULKAN_MEMORY_LIMIT in bytes, with an optional K, M or G suffix; 0 when unset.
-size_t memory_limit() {
-  const char* text = std::getenv("EMBER_VULKAN_MEMORY_LIMIT");
-  if (text == nullptr || *text == '\0') return 0;
-  char* end = nullptr;
-  double value = std::strtod(text, &end);
-  double scale = 1;
-  if (*end == 'K' || *end == 'k') scale = 1024.0;
-  if (*end == 'M' || *end == 'm') scale = 1024.0 * 1024;
-  if (*end == 'G' || *end == 'g') scale = 1024.0 * 1024 * 1024;
-  if (scale != 1) ++end;
-  EMBER_CHECK(end != text && *end == '\0' && value > 0, "vulkan",
-              "EMBER_VULKAN_MEMORY_LIMIT must be a size such as 512M or 2G, got '", text, "'");
-  return static_cast<size_t>(value * scale);
+// The value as a message quotes it, cut short when it is long.
+std::string quoted(std::string_view text) {
+  constexpr size_t kMaxQuoted = 100;
+  if (text.size() <= kMaxQuoted) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kMaxQuoted)) + "...' (" + std::to_string(text.size()) +
+         " characters)";
 }
+
+[[noreturn]] void bad_memory_limit(std::string_view text, const char* why) {
+  detail::fail("vulkan", "EMBER_VULKAN_MEMORY_LIMIT must be a size such as 512M or 2G (bytes, ",
+               "or a number with a K, M or G suffix), got ", quoted(text), ": ", why);
+}
+
+uint64_t suffix_scale(char suffix) {
+  switch (suffix) {
+    case 'K':
+    case 'k':
+      return uint64_t{1} << 10;
+    case 'M':
+    case 'm':
+      return uint64_t{1} << 20;
+    case 'G':
+    case 'g':
+      return uint64_t{1} << 30;
+    default:
+      return 1;
+  }
+}
+
+// Digits with at most one '.', and a digit somewhere: no sign, exponent, "inf" or "nan".
+bool is_plain_number(std::string_view number) {
+  bool digit = false, point = false;
+  for (char c : number) {
+    if (c == '.' && !point) {
+      point = true;
+    } else if (c >= '0' && c <= '9') {
+      digit = true;
+    } else {
+      return false;
+    }
+  }
+  return digit;
+}
+
+}  // namespace
+
+size_t parse_memory_limit(const char* setting) {
+  if (setting == nullptr || *setting == '\0') return 0;
+  std::string_view text(setting), number = text;
+  uint64_t scale = suffix_scale(text.back());
+  if (scale != 1) number.remove_suffix(1);
+  if (!is_plain_number(number)) bad_memory_limit(text, "not a number");
+  constexpr double kTwoTo64 = 18446744073709551616.0;
+  uint64_t bytes = 0;
+  if (number.find('.') == std::string_view::npos) {
+    uint64_t count = 0;
+    auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), count);
+    if (error == std::errc::result_out_of_range || count > UINT64_MAX / scale) {
+      bad_memory_limit(text, "larger than 2^64 bytes");
+    }
+    bytes = count * scale;
+  } else {
+    // A finite decimal: the digits are checked above, so strtod sees nothing else.
+    double value = std::strtod(std::string(number).c_str(), nullptr) * static_cast<double>(scale);
+    if (!(value < kTwoTo64)) bad_memory_limit(text, "larger than 2^64 bytes");
+    bytes = static_cast<uint64_t>(value);
+  }
+  if (bytes == 0) bad_memory_limit(text, "the limit must be at least one byte");
+  static_assert(sizeof(size_t) == sizeof(uint64_t));
+  return static_cast<size_t>(bytes);
+}
+
+namespace {
+
+size_t memory_limit() { return parse_memory_limit(std::getenv("EMBER_VULKAN_MEMORY_LIMIT")); }
 
 int find_memory_type(const VkPhysicalDeviceMemoryProperties& memory, uint32_t allowed,
                      VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) {
@@ -111,10 +175,9 @@ Allocation* Allocator::allocate(size_t nbytes) {
               ") is larger than ", context_.name(), " can bind: maxStorageBufferRange is ",
               max_range, " bytes");
   VkDeviceSize wanted = std::max<VkDeviceSize>(nbytes, 1);
-  Allocation* allocation =
-      wanted <= kMaxSmall
-          ? carve_small(std::bit_ceil(std::max(wanted, kMinSmall)))
-          : take_large((wanted + kLargeGranule - 1) / kLargeGranule * kLargeGranule);
+  Allocation* allocation = wanted <= kMaxSmall
+                               ? carve_small(std::bit_ceil(std::max(wanted, kMinSmall)))
+                               : take_large(checked_round_up(wanted, kLargeGranule, "vulkan"));
   if (allocation == nullptr) out_of_memory(nbytes);
   ++allocation->block->live;
   allocated_ += allocation->size;
@@ -171,9 +234,11 @@ Allocation* Allocator::take_large(VkDeviceSize size) {
 // A fresh block, after emptying the cache if the limit or the driver demand it; null
 // when memory is exhausted even then.
 Block* Allocator::new_block(VkDeviceSize size) {
-  if (limit_ != 0 && reserved_ + size > limit_) {
+  // reserved_ never passes limit_, so limit_ - reserved_ cannot wrap.
+  auto over_limit = [&] { return limit_ != 0 && size > limit_ - reserved_; };
+  if (over_limit()) {
     empty_cache();
-    if (reserved_ + size > limit_) return nullptr;
+    if (over_limit()) return nullptr;
   }
   VkMemoryAllocateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
@@ -208,6 +273,7 @@ Block* Allocator::new_block(VkDeviceSize size) {
 }
 
 void Allocator::release(Allocation* allocation) {
+  stream_.forget(*allocation);
   --allocation->block->live;
   allocated_ -= allocation->size;
   if (allocation->block->slab) {

@@ -24,6 +24,7 @@
 
 #include "backend/vulkan/context.h"
 #include "ember/device.h"
+#include "ember/error.h"
 
 namespace ember::vulkan {
 
@@ -40,6 +41,15 @@ struct Allocation {
   // The stream's barrier epochs of the last read and write of the range (kept on reuse).
   uint64_t read_epoch = 0, written_epoch = 0;
   Block* block = nullptr;
+  // For errors found on the device (device_checks.h): the latest submission with a checked
+  // dispatch whose output flowed into the range, and the error that poisoned it.
+  uint64_t taint = 0;
+  std::shared_ptr<const Error> poison;
+};
+
+struct BufferUse {
+  Allocation* allocation;
+  bool write;
 };
 
 enum class MemoryKind : uint8_t {
@@ -51,6 +61,11 @@ enum class MemoryKind : uint8_t {
 inline constexpr VkDeviceSize kMinSmall = 256;  // above every minStorageBufferOffsetAlignment
 inline constexpr VkDeviceSize kMaxSmall = VkDeviceSize{1} << 20;
 inline constexpr size_t kSmallSizes = 13;
+
+// The bytes a setting of EMBER_VULKAN_MEMORY_LIMIT allows: a count of bytes with an
+// optional K, M or G suffix, or a decimal with one ("1.5G"); 0 (no limit) for null or
+// empty. Anything else, and a limit of 2^64 bytes or more, raises ember::Error.
+size_t parse_memory_limit(const char* setting);
 
 class Allocator {
  public:

@@ -50,6 +50,7 @@ void VulkanBackend::copy(const Tensor& src, const Tensor& dst) {
     return fallback("copy", {dst, src}, 1,
                     [](Backend& cpu, const std::vector<Tensor>& h) { cpu.copy(h[1], h[0]); });
   }
+  if (allocation_of(src) != allocation_of(dst)) clear_marks_if_whole(dst);
   launch_unary(*this, static_cast<uint32_t>(CopyOp::Copy), src, dst);
 }
 
@@ -60,7 +61,17 @@ void VulkanBackend::fill(const Tensor& dst, Scalar value) {
   }
   Scalar converted =
       is_floating_point(dst.dtype()) ? value : Scalar(scalar_as_int(value, dst.dtype()));
+  clear_marks_if_whole(dst);
   launch_unary(*this, static_cast<uint32_t>(CopyOp::Fill), dst, dst, converted);
+}
+
+void VulkanBackend::clear_marks_if_whole(const Tensor& dst) {
+  const Storage& storage = *dst.impl()->storage();
+  bool whole = dst.is_contiguous() && dst.storage_offset() == 0 &&
+               static_cast<size_t>(dst.numel()) * itemsize(dst.dtype()) == storage.nbytes();
+  if (!whole) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  stream_.forget(*allocation_of(dst));
 }
 
 }  // namespace ember::vulkan

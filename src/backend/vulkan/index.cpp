@@ -2,6 +2,7 @@
 // tensors (shaders/index.comp). Out-of-range indices are reported by the device and
 // raised at the next host wait.
 #include <algorithm>
+#include <cstddef>
 
 #include "backend/vulkan/kernels.h"
 
@@ -16,6 +17,7 @@ struct IndexPush {
   uint32_t mode, dtype, outer, inner, count, dim_size, dim, index_offset, x_offset, out_offset,
       begin, end;
   uint32_t sizes[kMaxIndexDims], strides[kMaxIndexDims];
+  uint32_t check_slot;
 };
 static_assert(sizeof(IndexPush) <= kPushConstantBytes);
 
@@ -47,19 +49,27 @@ IndexPush along_dim(IndexMode mode, const Tensor& indexed, int64_t dim, const Te
 
 bool cpu_only(const Tensor& t) { return t.dtype() == kFloat64 || t.dim() > kMaxIndexDims; }
 
+// What an index out of range names: the user's op, or the primitive with its operands
+// (x, or out for the adds, and the index).
+CheckContext index_context(const char* primitive, int64_t dim, const Tensor& indexed,
+                           const Tensor& index) {
+  return check_context(primitive, dim, {"input", indexed.shape()}, {"index", index.shape()});
+}
+
 // source is x (or src for the adds), contiguous; push is filled but for the offsets and
 // the walk. The adds walk `steps` in pieces that keep each shader loop short.
 void launch_index(VulkanBackend& backend, IndexPush& push, const Tensor& out, const Tensor& source,
-                  const Tensor& index, uint64_t items, uint32_t steps = 1) {
+                  const Tensor& index, const CheckContext& context, uint64_t items,
+                  uint32_t steps = 1) {
   push.index_offset = static_cast<uint32_t>(index.storage_offset());
   push.x_offset = static_cast<uint32_t>(source.storage_offset());
   push.out_offset = static_cast<uint32_t>(out.storage_offset());
   for (uint32_t begin = 0; begin < steps; begin += kMaxLoopIterations) {
     push.begin = begin;
     push.end = std::min(steps, begin + kMaxLoopIterations);
-    backend.launch("index", {kWorkgroup},
-                   {writes(out), reads(source), reads(index), backend.device_checks()}, &push,
-                   sizeof push, groups_for(items));
+    backend.launch_checked(
+        "index", {kWorkgroup}, {writes(out), reads(source), reads(index), backend.device_checks()},
+        &push, sizeof push, groups_for(items), {offsetof(IndexPush, check_slot), context});
   }
 }
 
@@ -76,7 +86,8 @@ void VulkanBackend::index_select(const Tensor& x, int64_t dim, const Tensor& ind
   if (out.numel() == 0) return;
   Tensor src = contiguous_copy(x, *this), positions = contiguous_copy(index, *this);
   IndexPush push = along_dim(IndexMode::Select, x, dim, index);
-  launch_index(*this, push, out, src, positions, static_cast<uint64_t>(out.numel()));
+  launch_index(*this, push, out, src, positions, index_context("index_select", dim, x, index),
+               static_cast<uint64_t>(out.numel()));
 }
 
 void VulkanBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) {
@@ -91,7 +102,8 @@ void VulkanBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, co
   push.mode = static_cast<uint32_t>(IndexMode::Gather);
   push.dtype = static_cast<uint32_t>(x.dtype());
   set_layout(push, index.shape(), x.shape(), dim);
-  launch_index(*this, push, out, src, positions, static_cast<uint64_t>(out.numel()));
+  launch_index(*this, push, out, src, positions, index_context("gather", dim, x, index),
+               static_cast<uint64_t>(out.numel()));
 }
 
 void VulkanBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
@@ -111,7 +123,7 @@ void VulkanBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& in
   push.mode = static_cast<uint32_t>(IndexMode::ScatterAdd);
   push.dtype = static_cast<uint32_t>(out.dtype());
   set_layout(push, index.shape(), out.shape(), dim);
-  launch_index(*this, push, out, values, positions,
+  launch_index(*this, push, out, values, positions, index_context("scatter_add", dim, out, index),
                static_cast<uint64_t>(index.numel() / index.shape()[dim]),
                static_cast<uint32_t>(index.shape()[dim]));
 }
@@ -126,7 +138,8 @@ void VulkanBackend::index_add(const Tensor& out, int64_t dim, const Tensor& inde
   if (src.numel() == 0) return;
   Tensor values = contiguous_copy(src, *this), positions = contiguous_copy(index, *this);
   IndexPush push = along_dim(IndexMode::IndexAdd, out, dim, index);
-  launch_index(*this, push, out, values, positions, uint64_t{push.outer} * push.inner, push.count);
+  launch_index(*this, push, out, values, positions, index_context("index_add", dim, out, index),
+               uint64_t{push.outer} * push.inner, push.count);
 }
 
 }  // namespace ember::vulkan

@@ -1,5 +1,6 @@
 // Vulkan losses: fused cross-entropy and its backward (shaders/loss.comp). A target out
 // of range is reported by the device and raised at the next host wait.
+#include <cstddef>
 #include <cstring>
 
 #include "backend/vulkan/kernels.h"
@@ -13,6 +14,7 @@ struct LossPush {
   float smoothing;
   uint32_t ignore_index[2];
   uint32_t logits_offset, target_offset, grad_offset;
+  uint32_t check_slot;
 };
 
 }  // namespace
@@ -56,11 +58,15 @@ void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& tar
                 {},
                 static_cast<uint32_t>(logits.storage_offset()),
                 static_cast<uint32_t>(index.storage_offset()),
-                static_cast<uint32_t>(grad_losses.storage_offset())};
+                static_cast<uint32_t>(grad_losses.storage_offset()),
+                0};
   std::memcpy(push.ignore_index, &ignore_index, 8);
-  launch("loss", {kWorkgroup},
-         {writes(out), reads(logits), reads(index), reads(grad_losses), device_checks()}, &push,
-         sizeof push, groups_for(rows, 1));
+  CheckContext context =
+      check_context("cross_entropy", 1, {"logits", logits.shape()}, {"target", target.shape()});
+  launch_checked("loss", {kWorkgroup},
+                 {writes(out), reads(logits), reads(index), reads(grad_losses), device_checks()},
+                 &push, sizeof push, groups_for(rows, 1),
+                 {offsetof(LossPush, check_slot), context});
 }
 
 }  // namespace ember::vulkan

@@ -1,7 +1,10 @@
 #include "backend/vulkan/stream.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "backend/vulkan/pipelines.h"
@@ -109,7 +112,7 @@ void Stream::barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
   ++epoch_;
 }
 
-void Stream::record_uses(std::span<const BufferUse> uses) {
+void Stream::record_uses(std::span<const BufferUse> uses, CheckContext* checked) {
   bool hazard = false;
   for (const BufferUse& use : uses) {
     const Allocation& a = *use.allocation;
@@ -120,6 +123,7 @@ void Stream::record_uses(std::span<const BufferUse> uses) {
     (use.write ? use.allocation->written_epoch : use.allocation->read_epoch) = epoch_;
     use.allocation->last_use = open_serial_;
   }
+  checks_->note_uses(uses, open_serial_, checked);
 }
 
 VkDescriptorSet Stream::descriptor_set(const Pipeline& pipeline) {
@@ -140,14 +144,23 @@ VkDescriptorSet Stream::descriptor_set(const Pipeline& pipeline) {
 }
 
 void Stream::dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffers,
-                      const void* push, uint32_t push_bytes, Groups groups) {
+                      const void* push, uint32_t push_bytes, Groups groups,
+                      CheckedLaunch* checked) {
   EMBER_CHECK(buffers.size() == pipeline.descriptors, "vulkan", "a kernel takes ",
               pipeline.descriptors, " buffers, got ", buffers.size());
+  std::array<std::byte, kPushConstantBytes> with_slot;
+  if (checked != nullptr) {
+    if (checks_->full()) wait_for(checks_->oldest_unread());
+    uint32_t slot = checks_->next_slot();
+    std::memcpy(with_slot.data(), push, push_bytes);
+    std::memcpy(with_slot.data() + checked->slot_offset, &slot, sizeof slot);
+    push = with_slot.data();
+  }
   make_room();
   PFN_vkCmdPushDescriptorSetKHR push_set = context_.push_descriptor_set();
   // The set comes first: a full pool flushes, and the uses belong to the buffer after it.
   VkDescriptorSet set = push_set != nullptr ? VK_NULL_HANDLE : descriptor_set(pipeline);
-  record_uses(buffers);
+  record_uses(buffers, checked != nullptr ? &checked->context : nullptr);
   VkDescriptorBufferInfo infos[kMaxDescriptors];
   VkWriteDescriptorSet writes[kMaxBindings];
   for (uint32_t i = 0; i < buffers.size(); ++i) {
@@ -233,6 +246,7 @@ void Stream::retire(Submission& submission) {
         "vkResetDescriptorPool");
   check(vkResetCommandBuffer(submission.commands, 0), "vkResetCommandBuffer");
   completed_ = std::max(completed_, submission.serial);
+  checks_->resolve(submission.serial);
   spare_.push_back(submission);
 }
 

@@ -18,18 +18,21 @@
 
 #include "backend/vulkan/allocator.h"
 #include "backend/vulkan/context.h"
+#include "backend/vulkan/device_checks.h"
 
 namespace ember::vulkan {
 
 struct Pipeline;
 
-struct BufferUse {
-  Allocation* allocation;
-  bool write;
-};
-
 struct Groups {
   uint32_t x = 1, y = 1, z = 1;
+};
+
+// A dispatch that checks its input on the device: the slot it reports into
+// (device_checks.h) goes into its push constants at slot_offset.
+struct CheckedLaunch {
+  uint32_t slot_offset;
+  CheckContext context;
 };
 
 class Stream {
@@ -39,9 +42,12 @@ class Stream {
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
+  // Errors found on the device are read from `checks` as submissions retire.
+  void set_checks(DeviceChecks* checks) { checks_ = checks; }
+
   // Records one compute dispatch; buffers bind to bindings 0, 1, ... in order.
   void dispatch(const Pipeline& pipeline, std::span<const BufferUse> buffers, const void* push,
-                uint32_t push_bytes, Groups groups);
+                uint32_t push_bytes, Groups groups, CheckedLaunch* checked = nullptr);
   void copy(Allocation* src, VkDeviceSize src_offset, Allocation* dst, VkDeviceSize dst_offset,
             VkDeviceSize nbytes);
   void fill(Allocation* dst, uint32_t word);
@@ -55,6 +61,8 @@ class Stream {
   void wait_idle() { wait_for(open_serial_); }
 
   uint64_t completed_serial() const { return completed_; }
+  // The range is freed, or the host is about to write all of it.
+  void forget(Allocation& allocation) { checks_->forget(allocation); }
   // Barriers recorded so far (the current epoch).
   uint64_t barriers() const { return epoch_; }
   // Whether work recorded since the open command buffer's last barrier reads or writes it.
@@ -72,13 +80,14 @@ class Stream {
 
   void begin();
   void make_room();
-  void record_uses(std::span<const BufferUse> uses);
+  void record_uses(std::span<const BufferUse> uses, CheckContext* checked = nullptr);
   void barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access);
   VkDescriptorSet descriptor_set(const Pipeline& pipeline);
   void retire(Submission& submission);
   Submission fresh_submission();
 
   const Context& context_;
+  DeviceChecks* checks_ = nullptr;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   Submission open_;
   uint32_t ops_in_open_ = 0;

@@ -33,28 +33,9 @@ VulkanBackend::VulkanBackend(int index)
       memory_(context_, MemoryKind::Device, device_, stream_),
       staging_(context_, MemoryKind::Staging, device_, stream_),
       pipelines_(context_),
-      checks_(staging_.allocate(sizeof(uint32_t) * 4)) {
-  std::memset(checks_->mapped, 0, sizeof(uint32_t) * 4);
-}
-
-// The codes of shaders' report_error calls.
-enum class DeviceCheck : uint32_t { None = 0, Target = 1, Index = 2 };
-
-void VulkanBackend::raise_device_errors() {
-  // Kernels still running may be writing the report; it is read once they have finished.
-  if (stream_.completed_serial() < checks_->last_use) return;
-  auto* words = reinterpret_cast<uint32_t*>(checks_->mapped);
-  if (words[0] == 0) return;
-  auto check = static_cast<DeviceCheck>(words[0]);
-  int64_t value = static_cast<int64_t>(uint64_t{words[1]} | uint64_t{words[2]} << 32);
-  uint32_t bound = words[3];
-  std::memset(words, 0, sizeof(uint32_t) * 4);
-  if (check == DeviceCheck::Target) {
-    detail::fail("cross_entropy", "target ", value, " is out of range for ", bound,
-                 " classes (found on ", device_, ")");
-  }
-  detail::fail("index", "index ", value, " is out of range for a dim of size ", bound,
-               " (found on ", device_, ")");
+      checks_(staging_.allocate(sizeof(uint32_t) * DeviceChecks::kSlotWords * DeviceChecks::kSlots),
+              device_) {
+  stream_.set_checks(&checks_);
 }
 
 void VulkanBackend::release_storage(void* data, size_t /*nbytes*/, void* backend) {
@@ -77,16 +58,19 @@ void VulkanBackend::write(const Storage& dst, size_t dst_offset, const void* src
   if (nbytes == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
   auto* target = static_cast<Allocation*>(dst.data());
+  bool whole = dst_offset == 0 && nbytes == dst.nbytes();
   if (target->mapped != nullptr) {
     stream_.wait_for(target->last_use);
     std::memcpy(target->mapped + dst_offset, src, nbytes);
-    return;
+  } else {
+    Allocation* staging = staging_.allocate(nbytes);
+    stream_.wait_for(staging->last_use);  // the range may still feed an earlier copy
+    std::memcpy(staging->mapped, src, nbytes);
+    stream_.copy(staging, 0, target, dst_offset, nbytes);
+    staging_.release(staging);
   }
-  Allocation* staging = staging_.allocate(nbytes);
-  stream_.wait_for(staging->last_use);  // the range may still feed an earlier copy
-  std::memcpy(staging->mapped, src, nbytes);
-  stream_.copy(staging, 0, target, dst_offset, nbytes);
-  staging_.release(staging);
+  // New contents from the host owe nothing to an earlier error on the device.
+  if (whole) stream_.forget(*target);
 }
 
 void VulkanBackend::read(const Storage& src, size_t src_offset, void* dst, size_t nbytes) {
@@ -103,13 +87,14 @@ void VulkanBackend::read(const Storage& src, size_t src_offset, void* dst, size_
     std::memcpy(dst, staging->mapped, nbytes);
     staging_.release(staging);
   }
-  raise_device_errors();
+  checks_.raise_pending();
+  DeviceChecks::raise_if_poisoned(*source);
 }
 
 void VulkanBackend::synchronize() {
   std::lock_guard<std::mutex> lock(mutex_);
   stream_.wait_idle();
-  raise_device_errors();
+  checks_.raise_pending();
 }
 
 MemoryStats VulkanBackend::memory_stats() {
@@ -143,6 +128,19 @@ void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> co
   std::lock_guard<std::mutex> lock(mutex_);
   const Pipeline& pipeline = pipelines_.get(shader, constants, counts);
   stream_.dispatch(pipeline, buffers, push, push_bytes, groups);
+}
+
+void VulkanBackend::launch_checked(std::string_view shader,
+                                   std::initializer_list<uint32_t> constants,
+                                   std::initializer_list<BufferUse> buffers, const void* push,
+                                   uint32_t push_bytes, Groups groups, CheckedLaunch checked) {
+  static constexpr uint32_t kOnes[kMaxBindings] = {1, 1, 1, 1, 1, 1, 1, 1};
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Pipeline& pipeline =
+      pipelines_.get(shader, std::span<const uint32_t>(constants.begin(), constants.size()),
+                     std::span<const uint32_t>(kOnes, buffers.size()));
+  stream_.dispatch(pipeline, std::span<const BufferUse>(buffers.begin(), buffers.size()), push,
+                   push_bytes, groups, &checked);
 }
 
 VulkanBackend& backend(int index) {

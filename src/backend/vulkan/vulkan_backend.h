@@ -108,22 +108,27 @@ class VulkanBackend final : public Backend {
     launch(shader, std::span<const uint32_t>(constants.begin(), constants.size()), buffers, push,
            push_bytes, groups);
   }
+  // The same for a shader that checks its input on the device and reports through
+  // device_checks() into the slot that goes into its push constants.
+  void launch_checked(std::string_view shader, std::initializer_list<uint32_t> constants,
+                      std::initializer_list<BufferUse> buffers, const void* push,
+                      uint32_t push_bytes, Groups groups, CheckedLaunch checked);
   // Runs a primitive on the CPU: tensors are copied to host mirrors, `run` gets the
   // mirrors in the same order, and the storages of `outputs` are copied back.
   void fallback(const char* op, const std::vector<Tensor>& tensors, size_t outputs,
                 const std::function<void(Backend& cpu, const std::vector<Tensor>& host)>& run);
   // The buffer where kernels report bad input found on the device (shaders/checks.glsl).
-  // Atomics commute, so it takes part in no hazard tracking.
-  BufferUse device_checks() const { return {checks_, false}; }
+  // Each dispatch has a slot of its own, so it takes part in no hazard tracking.
+  BufferUse device_checks() const { return {checks_.slots(), false}; }
   // The primitives that have run through the CPU fallback so far, for tests.
   std::set<std::string> fallen_back() const;
 
  private:
   void release(Allocation* allocation);
+  // A copy or fill about to overwrite all of dst's storage: an error found earlier no
+  // longer concerns it (device_checks.h).
+  void clear_marks_if_whole(const Tensor& dst);
   void adam_dispatch(std::span<const AdamTensors> group, const AdamStep& step);
-  // Raises the first error a kernel reported since the last call (the caller holds mutex_
-  // and has waited for the work).
-  void raise_device_errors();
   void cross_entropy_launch(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                             double label_smoothing, const Tensor& grad_losses, const Tensor& out,
                             bool backward);
@@ -135,7 +140,7 @@ class VulkanBackend final : public Backend {
   Allocator memory_;
   Allocator staging_;
   Pipelines pipelines_;
-  Allocation* checks_;
+  DeviceChecks checks_;
   mutable std::mutex mutex_;
   std::set<std::string> fallen_back_;
 };

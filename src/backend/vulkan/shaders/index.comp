@@ -37,13 +37,14 @@ layout(push_constant) uniform Push {
   uint end;
   uint sizes[6];    // index's shape, padded in front with 1s
   uint strides[6];  // the indexed tensor's strides (x for GATHER, out for SCATTER_ADD)
+  uint check_slot;
 } pc;
 
 // index[i], or -1 after reporting when it is out of range.
 int64_t checked_index(uint i) {
   int64_t value = index_words_load_i64(pc.index_offset + i);
   if (value < 0l || value >= int64_t(pc.dim_size)) {
-    report_error(CHECK_INDEX, value, pc.dim_size);
+    report_error(pc.check_slot, CHECK_INDEX, value, pc.dim_size, i);
     return -1l;
   }
   return value;

@@ -21,6 +21,7 @@ layout(push_constant) uniform Push {
   uint logits_offset;
   uint target_offset;
   uint grad_offset;
+  uint check_slot;
 } pc;
 
 #define CHECK_TARGET 1u
@@ -54,7 +55,7 @@ void main() {
                             : 0l;
   bool ignored = target == int64_t(packUint2x32(uvec2(pc.ignore_lo, pc.ignore_hi)));
   bool bad = in_range && !ignored && (target < 0l || target >= int64_t(pc.classes));
-  if (bad && t == 0u) report_error(CHECK_TARGET, target, pc.classes);
+  if (bad && t == 0u) report_error(pc.check_slot, CHECK_TARGET, target, pc.classes, row);
 
   float max_value = uintBitsToFloat(0xff800000u);
   for (uint c = t; in_range && c < pc.classes; c += gl_WorkGroupSize.x) {
