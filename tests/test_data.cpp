@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <ranges>
 
 #include "ember/data/dataset.h"
@@ -86,7 +88,7 @@ TEST_F(IdxTest, BadFilesAreRefused) {
       [&] {
         data::read_idx(write("h.idx", idx_header(0x0E, {65536, 65536, 65536})));
       },
-      "read_idx", "too large");
+      "read_idx", "declares 2251799813685248 data bytes but 0 follow it");
   // A product that would wrap around 64 bits to zero.
   expect_error(
       [&] {
@@ -100,6 +102,85 @@ TEST_F(IdxTest, BadFilesAreRefused) {
   patch.write("\xff\xff\xff\xff", 4);
   patch.close();
   EXPECT_THROW(data::read_idx(corrupt_gz), Error);
+}
+
+// How much the peak resident memory grows while fn runs; nullopt where Linux cannot reset
+// the peak (/proc/self/clear_refs).
+std::optional<int64_t> peak_memory_growth(const std::function<void()>& fn) {
+  auto peak_bytes = [] {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmHWM:", 0) == 0) return int64_t{std::stoll(line.substr(6))} * 1024;
+    }
+    return int64_t{-1};
+  };
+  std::ofstream reset("/proc/self/clear_refs");
+  if (!(reset << "5" << std::flush)) return std::nullopt;
+  int64_t before = peak_bytes();
+  fn();
+  return before < 0 ? std::nullopt : std::optional<int64_t>(peak_bytes() - before);
+}
+
+// The defects: 8 bytes made the reader allocate 4.3 GB, and the 16 bytes of an IDX
+// header declaring 1,000 times Fashion-MNIST's training images, gzip-compressed, took 12.6 GB
+// and 80 s before "truncated".
+TEST_F(IdxTest, HeadersThatDeclareMoreThanTheFileHoldsCostOnlyWhatItHolds) {
+  std::string eight = write("eight.idx", idx_header(0x08, {0xFFFFFFFF}));
+  ASSERT_EQ(std::filesystem::file_size(eight), 8u);
+  std::string sixteen = idx_header(0x08, {16434742, 28, 28});
+  ASSERT_EQ(sixteen.size(), 16u);
+  std::string gz = write_gz("sixteen.idx.gz", sixteen);
+  std::string gz_with_data = write_gz("some-data.idx.gz", sixteen + std::string(300'000, '\x07'));
+  expect_error([&] { data::read_idx(eight); }, "read_idx",
+               eight + " is truncated: its header declares 4294967295 data bytes but 0 follow it");
+  expect_error([&] { data::read_idx(gz); }, "read_idx", gz + " is truncated");
+  expect_error([&] { data::read_idx(gz_with_data); }, "read_idx", gz_with_data + " is truncated");
+  for (const std::string& file : {eight, gz, gz_with_data}) {
+    SCOPED_TRACE(file);
+    std::optional<int64_t> growth =
+        peak_memory_growth([&] { EXPECT_THROW(data::read_idx(file), Error); });
+    if (!growth) GTEST_SKIP() << "the peak resident memory cannot be reset here";
+    EXPECT_LT(*growth, int64_t{64} << 20);
+  }
+}
+
+TEST_F(IdxTest, ZeroSizeDimsBesideHugeOnesNeedStridesThatFit) {
+  for (uint8_t type : {uint8_t{0x08}, uint8_t{0x0E}}) {
+    SCOPED_TRACE(int{type});
+    std::string bytes = idx_header(type, {0, 1u << 31, 1u << 31});
+    for (const std::string& file : {write("z.idx", bytes), write_gz("z.idx.gz", bytes)}) {
+      Tensor t = data::read_idx(file);
+      EXPECT_EQ(t.shape(), (Shape{0, int64_t{1} << 31, int64_t{1} << 31}));
+      EXPECT_EQ(t.numel(), 0);
+    }
+  }
+  std::string empty_labels = write_gz("e.idx.gz", idx_header(0x08, {0}));
+  EXPECT_EQ(data::read_idx(empty_labels).shape(), (Shape{0}));
+  // The non-zero sizes multiply to 2^64: no contiguous strides exist in int64.
+  std::string wide = write("w.idx", idx_header(0x08, {0, 0xFFFFFFFF, 0xFFFFFFFF}));
+  expect_error([&] { data::read_idx(wide); }, "read_idx",
+               wide + " declares a shape too large for a tensor: [0,4294967295,4294967295]");
+}
+
+TEST_F(IdxTest, EveryErrorNamesTheFile) {
+  std::string good = idx_header(0x0C, {2}) + std::string(8, '\x01');
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {write("short.idx", good.substr(0, 3)), "truncated"},
+      {write_gz("short.idx.gz", good.substr(0, 11)), "truncated"},
+      {write("extra.idx", good + "!"), "bytes after"},
+      {write_gz("extra.idx.gz", good + "!"), "bytes after"},
+      {write("magic.idx", "\x01" + good.substr(1)), "magic"},
+      {write("type.idx", idx_header(0x07, {1}) + "\x01"), "type code 0x7"},
+      {write("huge.idx", idx_header(0x0C, {1u << 31, 1u << 31, 1u << 31})), "too large"},
+      {path("absent.idx"), "cannot open"},
+      {dir_.string(), "directory"},
+  };
+  for (const auto& [file, needle] : cases) {
+    SCOPED_TRACE(file);
+    expect_error([&] { data::read_idx(file); }, "read_idx", needle);
+    expect_error([&] { data::read_idx(file); }, "read_idx", file);
+  }
 }
 
 TEST(FashionMnistFiles, TestLabelsHoldTenBalancedClasses) {

@@ -175,7 +175,8 @@ TEST_F(SafetensorsTest, MalformedHeadersAreRefused) {
                  "unsupported dtype I8");
   expect_refused(R"({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})",
                  "does not hold");
-  expect_refused(R"({"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})", "bad size");
+  expect_refused(R"({"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})",
+                 "bad size -2");
   expect_refused(R"({"w": {"dtype": "F32", "shape": [2]}})", "without dtype");
   expect_refused(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
                      "b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
@@ -183,6 +184,240 @@ TEST_F(SafetensorsTest, MalformedHeadersAreRefused) {
   expect_refused(R"({"__metadata__": {"k": 1},
                      "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})",
                  "not a string");
+}
+
+std::string nested_lists(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// The issue's defect: a shape of 100,000 nested lists overflowed the stack, and 10,000 printed
+// a 20 KB line, although the message was needed only on failure.
+TEST_F(SafetensorsTest, DeepNestingIsRefusedWithAShortMessage) {
+  for (size_t depth : {size_t{4}, size_t{10'000}, size_t{100'000}, size_t{1'000'000}}) {
+    SCOPED_TRACE(depth);
+    std::string shape = nested_lists(depth);
+    write_with_header(path("n.safetensors"), R"({"w": {"dtype": "F32", "shape": )" + shape +
+                                                 R"(, "data_offsets": [0, 8]}})");
+    try {
+      io::load_safetensors(path("n.safetensors"));
+      ADD_FAILURE() << "a nested shape loaded";
+    } catch (const Error& e) {
+      std::string message = e.what();
+      EXPECT_EQ(message.rfind("[load_safetensors] " + path("n.safetensors") +
+                                  " has a header nested deeper than the 3 levels",
+                              0),
+                0u)
+          << message;
+      EXPECT_LT(message.size(), 300u);
+    }
+  }
+  auto expect_too_deep = [&](const std::string& header) {
+    write_with_header(path("n.safetensors"), header);
+    expect_error([&] { io::load_safetensors(path("n.safetensors")); }, "load_safetensors",
+                 "nested deeper");
+  };
+  expect_too_deep(std::string(100'000, '['));  // unterminated: refused before the end is read
+  expect_too_deep(R"({"__metadata__": {"k": )" + nested_lists(100'000) + "}}");
+  std::string objects;
+  for (int i = 0; i < 100'000; ++i) objects += R"({"a": )";
+  expect_too_deep(objects + "1" + std::string(100'000, '}'));
+}
+
+TEST_F(SafetensorsTest, MessagesQuoteAtMostAHundredCharactersOfTheFile) {
+  std::string long_name(10'000, 'n');
+  std::string long_dtype(10'000, 'D');
+  auto message_of = [&](const std::string& header) {
+    write_with_header(path("q.safetensors"), header);
+    try {
+      io::load_safetensors(path("q.safetensors"));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("loaded");
+  };
+  std::vector<std::string> messages = {
+      message_of(R"({")" + long_name +
+                 R"(": {"dtype": "I8", "shape": [2], "data_offsets": [0, 8]}})"),
+      message_of(R"({"w": {"dtype": ")" + long_dtype +
+                 R"(", "shape": [2], "data_offsets": [0, 8]}})"),
+      message_of(R"({"w": {"dtype": "F32", "shape": [")" + long_dtype +
+                 R"("], "data_offsets": [0, 8]}})"),
+      message_of(R"({"w": {"dtype": "F32", "shape": [)" + std::string(5'000, '1') +
+                 R"(], "data_offsets": [0, 8]}})"),
+      message_of(R"({"w": {"dtype": "F32", "shape": [")" + std::string(5'000, 'a') + "\x01"),
+      message_of(R"({"w": "not an entry", "w": "again"})"),
+      message_of(R"({")" + long_name + R"(": 1, ")" + long_name + R"(": 2})"),
+  };
+  for (const std::string& message : messages) {
+    EXPECT_EQ(message.rfind("[load_safetensors] " + path("q.safetensors"), 0), 0u) << message;
+    EXPECT_LT(message.size(), path("q.safetensors").size() + 250) << message;
+  }
+  // Built by appending: g++ 12 warns falsely (-Wrestrict) on "literal" + std::string.
+  std::string name_excerpt(100, 'n');
+  std::string dtype_excerpt(100, 'D');
+  std::string size_excerpt(1, '"');
+  size_excerpt.append(99, 'D');
+  EXPECT_NE(messages[0].find(name_excerpt.append("...'")), std::string::npos);
+  EXPECT_NE(messages[1].find(dtype_excerpt.append("...")), std::string::npos);
+  EXPECT_NE(messages[2].find(size_excerpt.append("...")), std::string::npos);
+  EXPECT_NE(messages[3].find("number overflow parsing '111"), std::string::npos) << messages[3];
+  EXPECT_NE(
+      messages[4].find("not JSON at byte 5035: syntax error while parsing value - invalid string"),
+      std::string::npos)
+      << messages[4];
+  EXPECT_NE(messages[5].find("gives the key 'w' twice"), std::string::npos) << messages[5];
+  EXPECT_NE(messages[6].find("twice"), std::string::npos) << messages[6];
+}
+
+TEST_F(SafetensorsTest, HeaderLengthBeyondTheFileIsRefusedBeforeAllocating) {
+  for (uint64_t length : {uint64_t{9}, uint64_t{100'000'001}, uint64_t{1} << 63, ~uint64_t{0}}) {
+    SCOPED_TRACE(length);
+    std::string bytes(reinterpret_cast<const char*>(&length), 8);
+    write_bytes(path("h.safetensors"), bytes + "{}");
+    expect_error([&] { io::load_safetensors(path("h.safetensors")); }, "load_safetensors",
+                 "has a header of " + std::to_string(length) + " bytes but the file holds 2");
+  }
+}
+
+TEST_F(SafetensorsTest, ByteRangesMustTileTheDataExactly) {
+  auto expect_refused = [&](const std::string& entries, const std::string& needle,
+                            size_t data_bytes = 8) {
+    write_with_header(path("r.safetensors"), "{" + entries + "}", data_bytes);
+    expect_error([&] { io::load_safetensors(path("r.safetensors")); }, "load_safetensors", needle);
+  };
+  expect_refused(R"("w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]})",
+                 "the byte range [8, 0), which ends before it begins");
+  expect_refused(R"("w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]})",
+                 "the byte range [8, 16), past the 8 data bytes the file holds (truncated");
+  expect_refused(R"("w": {"dtype": "F32", "shape": [2],
+                          "data_offsets": [18446744073709551608, 0]})",
+                 "ends before it begins");
+  expect_refused(R"("w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]})",
+                 "at byte 4 where byte 0 was expected");
+  expect_refused(R"("w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})",
+                 "holds 8 data bytes but its header describes 4");
+  expect_refused(R"("a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                    "b": {"dtype": "U8", "shape": [4], "data_offsets": [4, 8]})",
+                 "overlap");
+  expect_refused(R"("w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8.0]})",
+                 "not two unsigned integers");
+  expect_refused(R"("w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8, 8]})",
+                 "not two unsigned integers");
+  expect_refused(R"("w": {"dtype": "F32", "shape": [2], "data_offsets": [-1, 8]})",
+                 "not two unsigned integers");
+}
+
+TEST_F(SafetensorsTest, ShapesMustBeNonNegativeIntegersWhoseBytesMatchTheRange) {
+  auto expect_refused = [&](const std::string& shape, const std::string& needle) {
+    write_with_header(path("s.safetensors"), R"({"w": {"dtype": "F32", "shape": )" + shape +
+                                                 R"(, "data_offsets": [0, 8]}})");
+    expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors", needle);
+  };
+  expect_refused("[-2]", "a bad size -2");
+  expect_refused("[2.0]", "a bad size 2.0");
+  expect_refused(R"(["2"])", "a bad size \"2\"");
+  expect_refused("[null]", "a bad size null");
+  expect_refused("[9223372036854775808]", "a bad size 9223372036854775808");
+  expect_refused("[1e400]", "not JSON: number overflow parsing '1e400'");
+  expect_refused("{}", "a shape that is not a list");
+  // 2^32 * 2^32 elements wrap to 0 in 64 bits, which the 0 bytes of [0, 0) would match.
+  write_with_header(path("s.safetensors"),
+                    R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296],
+                               "data_offsets": [0, 0]}})",
+                    0);
+  expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors",
+               "the shape [4294967296,4294967296], too large for a float32 tensor");
+  // 2^61 float32 elements are 2^63 bytes, which wraps int64 but not the element count.
+  write_with_header(path("s.safetensors"),
+                    R"({"w": {"dtype": "F32", "shape": [2305843009213693952],
+                               "data_offsets": [0, 0]}})",
+                    0);
+  expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors",
+               "too large for a float32 tensor");
+  // A zero-size dim empties the tensor, but the other sizes must still have strides.
+  write_with_header(path("s.safetensors"),
+                    R"({"w": {"dtype": "F32", "shape": [0, 4294967296, 4294967296],
+                               "data_offsets": [0, 0]}})",
+                    0);
+  expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors",
+               "too large");
+  write_with_header(path("s.safetensors"),
+                    R"({"w": {"dtype": "F32", "shape": [0, 1073741824, 1073741824],
+                               "data_offsets": [0, 0]}})",
+                    0);
+  Tensor empty_one = io::load_safetensors(path("s.safetensors")).at("w");
+  EXPECT_EQ(empty_one.shape(), (Shape{0, int64_t{1} << 30, int64_t{1} << 30}));
+  EXPECT_EQ(empty_one.numel(), 0);
+}
+
+TEST_F(SafetensorsTest, RepeatedNamesAndKeysAreRefused) {
+  auto expect_refused = [&](const std::string& header, const std::string& needle) {
+    write_with_header(path("d.safetensors"), header);
+    expect_error([&] { io::load_safetensors(path("d.safetensors")); }, "load_safetensors", needle);
+  };
+  // The JSON library keeps the last of two equal keys: the first tensor would vanish.
+  expect_refused(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                     "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+                 "gives the key 'w' twice");
+  expect_refused(R"({"w": {"dtype": "I8", "dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})",
+                 "gives the key 'dtype' twice");
+  expect_refused(R"({"__metadata__": {"a": "1"}, "__metadata__": {"a": "2"},
+                     "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})",
+                 "gives the key '__metadata__' twice");
+  expect_refused(R"({"__metadata__": {"a": "1", "a": "2"},
+                     "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})",
+                 "gives the key 'a' twice");
+}
+
+TEST_F(SafetensorsTest, MetadataOfWrongTypesIsRefused) {
+  const std::string tensor = R"("w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})";
+  for (const char* metadata : {R"([])", R"("text")", R"(1)", R"(null)"}) {
+    write_with_header(path("m.safetensors"),
+                      std::string(R"({"__metadata__": )") + metadata + ", " + tensor + "}");
+    expect_error([&] { io::load_safetensors_metadata(path("m.safetensors")); }, "load_safetensors",
+                 "__metadata__ that is not an object");
+  }
+  for (const char* value : {R"({"x": "1"})", R"(["1"])", R"(true)", R"(null)", R"(2.5)"}) {
+    write_with_header(path("m.safetensors"),
+                      std::string(R"({"__metadata__": {"k": )") + value + "}, " + tensor + "}");
+    expect_error([&] { io::load_safetensors(path("m.safetensors")); }, "load_safetensors",
+                 "__metadata__ value for 'k' that is not a string");
+  }
+  for (const char* entry : {R"("text")", R"([1])", R"({"dtype": "F32", "shape": [2]})"}) {
+    write_with_header(path("m.safetensors"), std::string(R"({"w": )") + entry + "}");
+    expect_error([&] { io::load_safetensors(path("m.safetensors")); }, "load_safetensors",
+                 "entry 'w' without dtype, shape and data_offsets");
+  }
+  write_with_header(path("m.safetensors"),
+                    R"({"w": {"dtype": 32, "shape": [2], "data_offsets": [0, 8]}})");
+  expect_error([&] { io::load_safetensors(path("m.safetensors")); }, "load_safetensors",
+               "a dtype that is not a string");
+}
+
+// The issue's defect: nlohmann's type_error escaped from save_safetensors.
+TEST_F(SafetensorsTest, NamesThatAreNotUtf8AreRefusedAndLeaveNoFile) {
+  std::string file = path("u.safetensors");
+  expect_error(
+      [&] {
+        io::save_safetensors(file, {{std::string("w\xff"), ones({2})}});
+      },
+      "save_safetensors", "cannot encode the header of " + file + ": invalid UTF-8 byte");
+  expect_error(
+      [&] {
+        io::save_safetensors(file, {{"w", ones({2})}}, {{"k", std::string("\xc3\x28")}});
+      },
+      "save_safetensors", "must be UTF-8");
+  EXPECT_EQ(files_in_dir(), 0u);
+  io::save_safetensors(file, {{"w", ones({2})}});
+  std::string before = read_bytes(file);
+  expect_error(
+      [&] {
+        io::save_safetensors(file, {{std::string("\x80"), ones({2})}});
+      },
+      "save_safetensors", "UTF-8");
+  EXPECT_EQ(read_bytes(file), before);
+  EXPECT_EQ(files_in_dir(), 1u);
+  TensorDict unicode{{"gewicht.\xc3\xa4", ones({2})}};
+  io::save_safetensors(file, unicode);
+  EXPECT_EQ(io::load_safetensors(file).count("gewicht.\xc3\xa4"), 1u);
 }
 
 TEST_F(SafetensorsTest, MissingFileIsReported) {
