@@ -48,15 +48,17 @@ std::vector<DeviceInfo> available_devices();
 // Waits until all work queued on the device has finished.
 void synchronize(const Device& device = default_device());
 
-// Memory held by a Vulkan device's caching allocator, in bytes (zeros for the CPU).
+// Memory held by a device's caching allocator, in bytes. Both the CPU and Vulkan count
+// whole blocks (the CPU rounds each tensor up to 64 bytes); the CPU caches freed blocks
+// of 256 KiB and more, up to 1 GiB.
 struct MemoryStats {
   size_t allocated = 0;  // in use by tensors
-  size_t reserved = 0;   // taken from the driver: allocated plus cached
+  size_t reserved = 0;   // taken from the driver or the system: allocated plus cached
   size_t peak = 0;       // the most allocated at once since start or reset_peak_memory()
 };
 MemoryStats memory_stats(const Device& device = default_device());
 void reset_peak_memory(const Device& device = default_device());
-// Gives the driver back the cached memory that no tensor uses.
+// Gives the driver (or the system) back the cached memory that no tensor uses.
 void empty_cache(const Device& device = default_device());
 
 }  // namespace ember

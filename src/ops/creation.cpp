@@ -45,10 +45,10 @@ Tensor scalar_tensor(Scalar value, DType dtype, const Device& device) {
 
 namespace {
 
-// The element count of an integer range, exact for any int64 bounds: the span is taken
-// in uint64, where end - start cannot overflow.
+// The element count of a range whose step leads from start to end, exact for any int64
+// bounds: the span is taken in uint64, where end - start cannot overflow.
 uint64_t integer_range_count(int64_t start, int64_t end, int64_t step) {
-  if (step > 0 ? end <= start : end >= start) return 0;
+  if (end == start) return 0;
   uint64_t span = step > 0 ? static_cast<uint64_t>(end) - static_cast<uint64_t>(start)
                            : static_cast<uint64_t>(start) - static_cast<uint64_t>(end);
   uint64_t stride =
