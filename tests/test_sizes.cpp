@@ -96,6 +96,16 @@ TEST(SizesCreation, HugeShapesAreRefusedBeforeAllocating) {
       "from_vector", "bytes a tensor may hold");
 }
 
+TEST(SizesCreation, RandomOpsNameThemselves) {
+  expect_error([] { randn({1LL << 61}); }, "randn", "bytes a tensor may hold");
+  expect_error([] { rand({2, -1}); }, "rand", "negative size in shape [2,-1]");
+  expect_error(
+      [] {
+        randint(0, 5, {1LL << 32, 1LL << 32});
+      },
+      "randint", "more elements than an int64 counts");
+}
+
 TEST(SizesCreation, AnAllocationTheSystemRefusesIsOutOfMemory) {
   // 2^61 bytes is within kMaxTensorBytes but past any machine's address space.
   expect_error([] { empty({1LL << 59}, kFloat32); }, "cpu", "out of memory");

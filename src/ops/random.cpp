@@ -40,15 +40,10 @@ RngState reserve(uint64_t counters) {
   return state;
 }
 
-void check_shape(const Shape& shape, const char* op) {
-  for (int64_t s : shape) EMBER_CHECK(s >= 0, op, "negative size in shape ", shape);
-}
-
 // Generates in the kernel dtype (float32 for float16/bfloat16), then converts.
 Tensor generate(Distribution distribution, double a, double b, const Shape& shape, DType dtype,
                 const Device& device, const char* op) {
-  check_shape(shape, op);
-  Tensor out = make_tensor(shape, ops::compute_dtype(dtype), device);
+  Tensor out = make_tensor(shape, ops::compute_dtype(dtype), device, op);
   RngState state = reserve(counters_for(out.numel(), out.dtype()));
   ops::backend_of(out).random(distribution, state.seed, state.offset, a, b, out);
   return ops::cast(out, dtype);
@@ -141,7 +136,7 @@ Tensor randperm(int64_t n, DType dtype, const Device& device) {
   EMBER_CHECK(n >= 0, "randperm", "expects a non-negative n, got ", n);
   EMBER_CHECK(dtype != kBool && static_cast<double>(n) - 1 <= exact_integer_limit(dtype),
               "randperm", "n=", n, " does not fit dtype ", dtype);
-  Tensor keys = make_tensor({n}, kInt64, kCPU);
+  Tensor keys = make_tensor({n}, kInt64, kCPU, "randperm");
   RngState state = reserve(counters_for(n, kInt64));
   backend_for(kCPU).random(Distribution::Integer, state.seed, state.offset, 0, 0x1p62, keys);
   const int64_t* key = keys.data_ptr<int64_t>();
