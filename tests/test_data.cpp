@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <ranges>
 
@@ -304,6 +305,49 @@ TEST(DataLoader, BadArgumentsAreRefused) {
   expect_error([] { data::TensorDataset(zeros({3, 2}), zeros({4})); }, "TensorDataset", "3");
   expect_error([] { data::FashionMNIST(data::Split::Test, "/nonexistent"); }, "read_idx",
                "cannot open");
+}
+
+// (n + b - 1) / b wrapped negative for b near INT64_MAX: the loader ran no batch at all.
+TEST(DataLoader, HugeBatchSizesGiveOneBatchOfEverything) {
+  data::TensorDataset dataset = numbered(10);
+  for (int64_t batch_size : {std::numeric_limits<int64_t>::max(),
+                             std::numeric_limits<int64_t>::max() - 5, int64_t{1} << 62}) {
+    data::DataLoader loader(dataset, {.batch_size = batch_size, .shuffle = true});
+    EXPECT_EQ(loader.size(), 1) << batch_size;
+    std::vector<std::vector<int64_t>> batches = epoch_of(loader);
+    ASSERT_EQ(batches.size(), 1u) << batch_size;
+    EXPECT_EQ(batches[0], data::shuffled_indices(10, 0, 0));
+    data::DataLoader dropping(dataset, {.batch_size = batch_size, .drop_last = true});
+    EXPECT_EQ(dropping.size(), 0);
+    EXPECT_TRUE(epoch_of(dropping).empty());
+  }
+  data::DataLoader exact(dataset, {.batch_size = 5});
+  EXPECT_EQ(exact.size(), 2);
+  data::TensorDataset empty = numbered(0);
+  EXPECT_EQ(data::DataLoader(empty, {.batch_size = 3}).size(), 0);
+}
+
+class NegativeDataset : public data::Dataset {
+ public:
+  int64_t size() const override { return -3; }
+  data::Batch get_batch(const std::vector<int64_t>&) const override { return {}; }
+};
+
+TEST(DataLoader, ADatasetOfNegativeSizeIsRefused) {
+  NegativeDataset dataset;
+  data::DataLoader loader(dataset, {.batch_size = 2});
+  expect_error([&] { loader.size(); }, "DataLoader", "reports -3 examples");
+  expect_error([&] { loader.begin(); }, "DataLoader", "reports -3 examples");
+}
+
+// Epoch e draws counters from e * 2^40: past 2^24 epochs they would wrap onto epoch 0's.
+TEST(Shuffle, EpochsAndSizesPastTheCounterRangeAreRefused) {
+  expect_error([] { data::shuffled_indices(4, 0, int64_t{1} << 24); }, "shuffled_indices",
+               "epoch must be in [0, 2^24), got 16777216");
+  expect_error([] { data::shuffled_indices(4, 0, -1); }, "shuffled_indices", "got -1");
+  expect_error([] { data::shuffled_indices((int64_t{2} << 40) + 1, 0, 0); }, "shuffled_indices",
+               "n must be in [0, 2^41]");
+  EXPECT_EQ(data::shuffled_indices(3, 0, (int64_t{1} << 24) - 1).size(), 3u);
 }
 
 TEST(FashionMnist, BatchesAreNormalisedImagesAndLabels) {

@@ -111,7 +111,18 @@ TEST(Module, LoadStateDictListsEveryMismatchAndChangesNothing) {
     EXPECT_NE(message.find("missing keys: fc2.weight"), std::string::npos) << message;
     EXPECT_NE(message.find("unexpected keys: extra"), std::string::npos) << message;
     EXPECT_NE(message.find("fc1.weight (expected [5,6], got [5,7])"), std::string::npos) << message;
+    EXPECT_EQ(message.find(";;"), std::string::npos) << message;
+    EXPECT_NE(message.back(), ';') << message;
+    EXPECT_NE(
+        message.find("Net: missing keys: fc2.weight; unexpected keys: extra; shape mismatches: "
+                     "fc1.weight (expected [5,6], got [5,7])"),
+        std::string::npos)
+        << message;
   }
+  state.erase("extra");
+  state["fc2.weight"] = zeros({4, 5});
+  expect_error([&] { net.load_state_dict(state); }, "load_state_dict",
+               "shape mismatches: fc1.weight (expected [5,6], got [5,7])");
   EXPECT_TRUE(equal(net.fc1->weight, before));
   state.erase("extra");
   state["fc1.weight"] = zeros({5, 6});
@@ -181,6 +192,29 @@ TEST(Linear, ForwardMatchesFloat64Reference) {
   }
   EXPECT_NMSE_BELOW(layer(x), want, 1e-12);
   expect_error([&] { layer(random_tensor({5, 6})); }, "linear", "in_features 7");
+}
+
+// A dtype mismatch used to be reported by matmul, an op the user never called.
+TEST(Linear, MismatchedInputsNameLinear) {
+  nn::Linear layer(4, 3);
+  expect_error(
+      [&] {
+        layer(ones({2, 4}, kFloat64));
+      },
+      "linear", "input is float64 but weight is float32");
+  expect_error([&] { layer(ones({2, 4}, kInt64)); }, "linear", "input is int64");
+  expect_error([&] { layer(ones({2, 5})); }, "linear", "does not end in in_features 4");
+  expect_error(
+      [&] {
+        nn::functional::linear(ones({2, 4}), ones({3, 4}), ones({4}));
+      },
+      "linear", "bias must be [3], got [4]");
+  expect_error(
+      [&] {
+        nn::functional::linear(ones({2, 4}), ones({3, 4}), ones({3}, kFloat64));
+      },
+      "linear", "bias is float64");
+  EXPECT_EQ(layer(ones({2, 4})).shape(), (Shape{2, 3}));
 }
 
 TEST(Linear, InitialisationIsPyTorchsKaimingUniform) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "ember/ember.h"
 #include "test_util.h"
@@ -212,6 +213,78 @@ TEST(Optimizer, LoadingChecksEverythingBeforeChangingAnything) {
   bad = state;
   bad["lr"] = scalar_tensor(-1.0, kFloat64);
   refused(bad, "lr -1");
+}
+
+// A state that lost a buffer used to resume silently from zeros for it.
+TEST(Optimizer, AStateMissingABufferIsRefusedNamingParameterAndBuffer) {
+  Tensor p = ones({3}).requires_grad_(), q = ones({2}).requires_grad_();
+  optim::Adam adam({p, q});
+  p.set_grad(ones({3}));
+  adam.step();  // q has no gradient: it has no state, and needs none
+  TensorDict state = adam.state_dict();
+  EXPECT_EQ(state.count("state.1.exp_avg"), 0u);
+  optim::Adam fresh({p, q});
+  fresh.load_state_dict(state);
+  EXPECT_EQ(fresh.steps(), 1);
+  TensorDict bad = state;
+  bad.erase("state.0.exp_avg_sq");
+  expect_error([&] { fresh.load_state_dict(bad); }, "load_state_dict",
+               "the state of parameter 0 has no 'exp_avg_sq' (state.0.exp_avg_sq)");
+  bad = state;
+  bad.erase("state.0.exp_avg");
+  bad.erase("state.0.exp_avg_sq");
+  expect_error([&] { fresh.load_state_dict(bad); }, "load_state_dict", "has no 'exp_avg'");
+  bad = state;
+  bad["state.1.exp_avg"] = zeros({2});
+  expect_error([&] { fresh.load_state_dict(bad); }, "load_state_dict",
+               "the state of parameter 1 has no 'exp_avg_sq'");
+  optim::SGD sgd({p}, {.lr = 0.1, .momentum = 0.9});
+  sgd.step();
+  TensorDict momentum = sgd.state_dict();
+  EXPECT_EQ(momentum.count("state.0.momentum_buffer"), 1u);
+  optim::SGD({p}, {.lr = 0.1, .momentum = 0.9}).load_state_dict(momentum);
+}
+
+TEST(Optimizer, ABufferOfAnotherDtypeOrShapeIsRefused) {
+  Tensor p = ones({3}).requires_grad_();
+  optim::AdamW adamw({p});
+  p.set_grad(ones({3}));
+  adamw.step();
+  TensorDict bad = adamw.state_dict();
+  bad["state.0.exp_avg_sq"] = zeros({3}, kInt64);
+  expect_error([&] { adamw.load_state_dict(bad); }, "load_state_dict",
+               "'state.0.exp_avg_sq' is int64 but its parameter is float32");
+  bad["state.0.exp_avg_sq"] = zeros({3, 1});
+  expect_error([&] { adamw.load_state_dict(bad); }, "load_state_dict",
+               "'state.0.exp_avg_sq' has shape [3,1] but its parameter has [3]");
+}
+
+// A NaN or 1e300 count was cast to int64 (undefined) and then called "negative".
+TEST(Optimizer, StepCountsMustBeFiniteIntegersInRange) {
+  Tensor p = ones({3}).requires_grad_();
+  optim::Adam adam({p});
+  p.set_grad(ones({3}));
+  adam.step();
+  TensorDict state = adam.state_dict();
+  auto refused = [&](const std::string& key, Tensor count, const std::string& needle) {
+    TensorDict bad = state;
+    bad[key] = count;
+    expect_error([&] { adam.load_state_dict(bad); }, "load_state_dict", needle);
+    EXPECT_EQ(adam.steps(), 1);
+  };
+  refused("step", scalar_tensor(NAN, kFloat64), "'step' is nan, not a finite integer in [0, 2^62]");
+  refused("step", scalar_tensor(1e300, kFloat64), "'step' is 1e+300, not a finite integer");
+  refused("step", scalar_tensor(2.5, kFloat32), "'step' is 2.5, not a finite integer");
+  refused("step", scalar_tensor(-1, kInt64), "'step' is -1, not an integer in [0, 2^62]");
+  refused("state.0.step", scalar_tensor(INFINITY, kFloat32), "'state.0.step' is inf");
+  refused("state.0.step", scalar_tensor(std::numeric_limits<int64_t>::max(), kInt64),
+          "'state.0.step' is 9223372036854775807, not an integer in [0, 2^62]");
+  refused("lr", scalar_tensor(NAN, kFloat64), "optimizer state has lr nan, not a finite number");
+  TensorDict as_pytorch = state;  // PyTorch keeps counts as float tensors
+  as_pytorch["step"] = scalar_tensor(7.0, kFloat32);
+  as_pytorch["state.0.step"] = scalar_tensor(7.0, kFloat32);
+  adam.load_state_dict(as_pytorch);
+  EXPECT_EQ(adam.steps(), 7);
 }
 
 TEST(Optimizer, BadArgumentsAreRefused) {

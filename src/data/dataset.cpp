@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/philox.h"
+#include "core/sizes.h"
 #include "ember/autograd.h"
 #include "ember/data/idx.h"
 #include "ember/ops.h"
@@ -19,6 +20,10 @@
 namespace ember::data {
 
 namespace {
+
+constexpr int kCountersPerEpochBits = 40;
+constexpr int64_t kMaxShuffledExamples = int64_t{2} << kCountersPerEpochBits;
+constexpr int64_t kMaxShuffledEpochs = int64_t{1} << (64 - kCountersPerEpochBits);
 
 Tensor index_tensor(const std::vector<int64_t>& indices) {
   return from_vector(indices, Shape{static_cast<int64_t>(indices.size())});
@@ -61,10 +66,14 @@ Batch FashionMNIST::get_batch(const std::vector<int64_t>& indices) const {
 }
 
 std::vector<int64_t> shuffled_indices(int64_t n, uint64_t seed, int64_t epoch) {
-  EMBER_CHECK(n >= 0 && epoch >= 0, "shuffled_indices", "n and epoch must be >= 0");
+  // Each epoch draws from its own range of 2^40 counters, two 64-bit keys per block: more
+  // examples or epochs would reuse another epoch's counters.
+  EMBER_CHECK(n >= 0 && n <= kMaxShuffledExamples, "shuffled_indices",
+              "n must be in [0, 2^41], got ", n);
+  EMBER_CHECK(epoch >= 0 && epoch < kMaxShuffledEpochs, "shuffled_indices",
+              "epoch must be in [0, 2^24), got ", epoch);
   philox::Key key = philox::key_of(seed);
-  // Each epoch draws from its own range of counters: two 64-bit keys per block.
-  uint64_t base = static_cast<uint64_t>(epoch) << 40;
+  uint64_t base = static_cast<uint64_t>(epoch) << kCountersPerEpochBits;
   std::vector<uint64_t> keys(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; i += 2) {
     philox::Block block = philox::block_at(key, base + static_cast<uint64_t>(i / 2));
@@ -84,17 +93,25 @@ DataLoader::DataLoader(const Dataset& dataset, const DataLoaderOptions& options)
               options.batch_size);
 }
 
+// Written so that no batch size, however large, overflows: n + b - 1 would.
 int64_t DataLoader::size() const {
-  int64_t n = dataset_.size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  int64_t n = examples(), b = options_.batch_size;
+  bool partial = !options_.drop_last && n % b != 0;
+  return n / b + (partial ? 1 : 0);
+}
+
+int64_t DataLoader::examples() const {
+  int64_t n = dataset_.size();
+  EMBER_CHECK(n >= 0, "DataLoader", "the dataset reports ", n, " examples");
+  return n;
 }
 
 DataLoader::Iterator DataLoader::begin() {
   std::vector<int64_t> order;
   if (options_.shuffle) {
-    order = shuffled_indices(dataset_.size(), options_.seed, epoch_);
+    order = shuffled_indices(examples(), options_.seed, epoch_);
   } else {
-    order.resize(static_cast<size_t>(dataset_.size()));
+    order.resize(static_cast<size_t>(examples()));
     std::iota(order.begin(), order.end(), 0);
   }
   ++epoch_;
@@ -104,9 +121,10 @@ DataLoader::Iterator DataLoader::begin() {
 DataLoader::Iterator DataLoader::end() const { return Iterator(nullptr, {}, size()); }
 
 Batch DataLoader::load(const std::vector<int64_t>& order, int64_t batch) const {
-  int64_t begin = batch * options_.batch_size;
-  int64_t end = std::min<int64_t>(begin + options_.batch_size, static_cast<int64_t>(order.size()));
-  return dataset_.get_batch(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
+  int64_t begin = checked_mul(batch, options_.batch_size, "DataLoader", "batch index and size");
+  int64_t examples = std::min(options_.batch_size, static_cast<int64_t>(order.size()) - begin);
+  auto first = order.begin() + begin;
+  return dataset_.get_batch(std::vector<int64_t>(first, first + examples));
 }
 
 // Loads one batch ahead on its own thread: the thread (and its OpenMP team) lives for an

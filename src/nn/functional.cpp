@@ -62,6 +62,18 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
               weight.shape());
   EMBER_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear", "input of shape ", x.shape(),
               " does not end in in_features ", weight.size(1));
+  // Checked here, so that a mismatch names the op the user called, not matmul or add.
+  EMBER_CHECK(x.dtype() == weight.dtype() && is_floating_point(x.dtype()), "linear", "input is ",
+              x.dtype(), " but weight is ", weight.dtype(), "; both must be one floating dtype");
+  EMBER_CHECK(x.device() == weight.device(), "linear", "input is on ", x.device(),
+              " but weight on ", weight.device());
+  if (bias.defined()) {
+    EMBER_CHECK(bias.dtype() == weight.dtype() && bias.device() == weight.device(), "linear",
+                "bias is ", bias.dtype(), " on ", bias.device(), " but weight is ", weight.dtype(),
+                " on ", weight.device());
+    EMBER_CHECK(bias.shape() == Shape{weight.size(0)}, "linear", "bias must be [", weight.size(0),
+                "], got ", bias.shape());
+  }
   Tensor out = matmul(x, weight.transpose(0, 1));
   return bias.defined() ? out + bias : out;
 }

@@ -137,9 +137,9 @@ TensorDict Module::state_dict() const {
 
 namespace {
 
-std::string join(const std::vector<std::string>& names) {
+std::string join(const std::vector<std::string>& names, const std::string& separator = ", ") {
   std::string out;
-  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  for (const std::string& name : names) out += (out.empty() ? "" : separator) + name;
   return out;
 }
 
@@ -164,11 +164,12 @@ void Module::load_state_dict(const TensorDict& state, bool strict) {
   }
   bool names_differ = strict && (!missing.empty() || !unexpected.empty());
   if (names_differ || !mismatched.empty()) {
-    std::ostringstream message;
-    if (strict && !missing.empty()) message << " missing keys: " << join(missing) << ";";
-    if (strict && !unexpected.empty()) message << " unexpected keys: " << join(unexpected) << ";";
-    if (!mismatched.empty()) message << " shape mismatches: " << join(mismatched) << ";";
-    detail::fail("load_state_dict", "the state does not fit ", describe(), ":", message.str());
+    std::vector<std::string> problems;
+    if (strict && !missing.empty()) problems.push_back("missing keys: " + join(missing));
+    if (strict && !unexpected.empty()) problems.push_back("unexpected keys: " + join(unexpected));
+    if (!mismatched.empty()) problems.push_back("shape mismatches: " + join(mismatched));
+    detail::fail("load_state_dict", "the state does not fit ", describe(), ": ",
+                 join(problems, "; "));
   }
   NoGradGuard no_grad;
   for (auto& [name, tensor] : own) {

@@ -74,6 +74,25 @@ Tensor scalar_entry(const TensorDict& state, const std::string& key) {
   return found->second;
 }
 
+// Counts are stored as int64 by Ember and as floats by PyTorch; either must be a whole
+// number that later increments cannot overflow.
+constexpr int64_t kMaxStep = int64_t{1} << 62;
+
+int64_t step_entry(const TensorDict& state, const std::string& key) {
+  Tensor entry = scalar_entry(state, key);
+  if (entry.dtype() == kInt64) {
+    int64_t step = entry.item<int64_t>();
+    EMBER_CHECK(step >= 0 && step <= kMaxStep, kLoad, "'", key, "' is ", step,
+                ", not an integer in [0, 2^62]");
+    return step;
+  }
+  double step = entry.item<double>();
+  EMBER_CHECK(std::isfinite(step) && step >= 0 && step <= static_cast<double>(kMaxStep) &&
+                  step == std::floor(step),
+              kLoad, "'", key, "' is ", step, ", not a finite integer in [0, 2^62]");
+  return static_cast<int64_t>(step);
+}
+
 // "state.<i>.<name>" split into i and name.
 std::pair<size_t, std::string> split_key(const std::string& key, size_t params) {
   constexpr std::string_view kPrefix = "state.";
@@ -93,10 +112,10 @@ std::pair<size_t, std::string> split_key(const std::string& key, size_t params) 
 }  // namespace
 
 void Optimizer::load_state_dict(const TensorDict& state) {
-  int64_t steps = scalar_entry(state, "step").item<int64_t>();
+  int64_t steps = step_entry(state, "step");
   double lr = scalar_entry(state, "lr").item<double>();
-  EMBER_CHECK(steps >= 0 && lr >= 0 && std::isfinite(lr), kLoad, "optimizer state has step ", steps,
-              " and lr ", lr);
+  EMBER_CHECK(lr >= 0 && std::isfinite(lr), kLoad, "optimizer state has lr ", lr,
+              ", not a finite number >= 0");
   std::vector<std::string> names = buffer_names();
   std::vector<TensorDict> buffers(params_.size());
   std::vector<int64_t> param_steps(params_.size(), 0);
@@ -105,20 +124,34 @@ void Optimizer::load_state_dict(const TensorDict& state) {
     auto [index, name] = split_key(key, params_.size());
     const Tensor& p = params_[index];
     if (name == "step") {
-      param_steps[index] = scalar_entry(state, key).item<int64_t>();
-      EMBER_CHECK(param_steps[index] >= 0, kLoad, "'", key, "' is negative");
+      param_steps[index] = step_entry(state, key);
       continue;
     }
     EMBER_CHECK(std::find(names.begin(), names.end(), name) != names.end(), kLoad, "'", key,
                 "' is not state that ", name_, " keeps");
     EMBER_CHECK(tensor.defined() && tensor.shape() == p.shape(), kLoad, "'", key, "' has shape ",
                 tensor.defined() ? tensor.shape() : Shape{}, " but its parameter has ", p.shape());
+    EMBER_CHECK(tensor.dtype() == p.dtype(), kLoad, "'", key, "' is ", tensor.dtype(),
+                " but its parameter is ", p.dtype());
     buffers[index][name] = tensor.to(p.device(), p.dtype()).clone();
+  }
+  for (size_t i = 0; i < params_.size(); ++i) {
+    check_complete(buffers[i], param_steps[i], names, i);
   }
   buffers_ = std::move(buffers);
   param_steps_ = std::move(param_steps);
   steps_ = steps;
   lr_ = lr;
+}
+
+void Optimizer::check_complete(const TensorDict& buffers, int64_t steps,
+                               const std::vector<std::string>& names, size_t index) const {
+  if (buffers.empty() && steps == 0) return;  // a parameter that has had no gradient yet
+  for (const std::string& name : names) {
+    EMBER_CHECK(buffers.count(name), kLoad, "the state of parameter ", index, " has no '", name,
+                "' (state.", index, ".", name, "); ", name_,
+                " would resume from zeros for it, not where it stopped");
+  }
 }
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)

@@ -112,6 +112,7 @@ class DataLoader {
 
  private:
   Batch load(const std::vector<int64_t>& order, int64_t batch) const;
+  int64_t examples() const;  // the dataset's size, checked
 
   const Dataset& dataset_;
   DataLoaderOptions options_;
@@ -119,7 +120,8 @@ class DataLoader {
 };
 
 // The order of 0..n-1 that a shuffling loader uses in epoch epoch: Philox-4x32-10 keys
-// from (seed, epoch), sorted; the same on every machine.
+// from (seed, epoch), sorted; the same on every machine. n is at most 2^41 and epoch below
+// 2^24: each epoch has its own range of counters.
 std::vector<int64_t> shuffled_indices(int64_t n, uint64_t seed, int64_t epoch);
 
 }  // namespace ember::data

@@ -28,8 +28,9 @@ class Optimizer {
   int64_t steps() const { return steps_; }
 
   // The running state ("step", "lr", "state.<i>.step", "state.<i>.<buffer>") for
-  // checkpoints. state_dict shares the live buffers; loading copies, checks every name and
-  // shape, and raises ember::Error without changing anything on a mismatch.
+  // checkpoints. state_dict shares the live buffers; loading copies, checks every name,
+  // shape, dtype and count, and that a parameter with any state has all of its buffers,
+  // and raises ember::Error without changing anything on a mismatch.
   TensorDict state_dict() const;
   void load_state_dict(const TensorDict& state);
 
@@ -46,6 +47,10 @@ class Optimizer {
   virtual std::vector<std::string> buffer_names() const = 0;
 
  private:
+  // Refuses a parameter's loaded state that has some of its buffers but not all.
+  void check_complete(const TensorDict& buffers, int64_t steps,
+                      const std::vector<std::string>& names, size_t index) const;
+
   std::string name_;
   std::vector<Tensor> params_;
   std::vector<TensorDict> buffers_;
