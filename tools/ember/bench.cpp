@@ -2,6 +2,7 @@
 // data of Fashion-MNIST's shape, as the median of timed steps after a warm-up.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +10,10 @@
 #include "models.h"
 
 namespace ember::cli {
+
+namespace {
+constexpr const char* kAllowCpu = "EMBER_VULKAN_ALLOW_CPU";
+}  // namespace
 
 void bench_train(const BenchTrainOptions& o) {
   if (o.batch_size < 1 || o.steps < 1 || o.warmup < 0) {
@@ -47,12 +52,47 @@ void bench_train(const BenchTrainOptions& o) {
   std::cout << summary.dump() << std::endl;
 }
 
-void devices() {
-  for (const DeviceInfo& info : available_devices()) {
-    std::cout << info.device.str() << ": " << info.name << " (" << info.kind << ")\n";
-    for (const auto& [property, value] : info.details) {
-      std::cout << "  " << property << ": " << value << "\n";
+namespace {
+
+void print_device(const DeviceInfo& info) {
+  std::cout << info.device.str() << ": " << info.name << " (" << info.kind << ")\n";
+  for (const auto& [property, value] : info.details) {
+    std::cout << "  " << property << ": " << value << "\n";
+  }
+}
+
+// The Vulkan devices that only EMBER_VULKAN_ALLOW_CPU=1 shows (CPU implementations such as
+// lavapipe): the backend reads the variable each time it lists devices.
+std::vector<DeviceInfo> hidden_cpu_devices() {
+  const char* allow = std::getenv(kAllowCpu);
+  if (allow != nullptr && std::string(allow) == "1") return {};
+  std::string saved = allow ? allow : "";
+  ::setenv(kAllowCpu, "1", 1);
+  std::vector<DeviceInfo> all = available_devices();
+  if (allow) {
+    ::setenv(kAllowCpu, saved.c_str(), 1);
+  } else {
+    ::unsetenv(kAllowCpu);
+  }
+  std::vector<DeviceInfo> hidden;
+  for (DeviceInfo& info : all) {
+    if (info.device.type() == DeviceType::Vulkan && info.kind == "cpu") {
+      hidden.push_back(std::move(info));
     }
+  }
+  return hidden;
+}
+
+}  // namespace
+
+void devices() {
+  std::vector<DeviceInfo> shown = available_devices();
+  for (const DeviceInfo& info : shown) print_device(info);
+  std::vector<DeviceInfo> hidden = hidden_cpu_devices();
+  if (!hidden.empty()) {
+    std::cout << "hidden: " << hidden.size() << " CPU-type Vulkan device(s) (";
+    for (size_t i = 0; i < hidden.size(); ++i) std::cout << (i ? ", " : "") << hidden[i].name;
+    std::cout << "); set " << kAllowCpu << "=1 to show and use them\n";
   }
   std::cout << std::flush;
 }

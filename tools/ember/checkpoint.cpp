@@ -1,6 +1,11 @@
 #include "checkpoint.h"
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
+
+#include "models.h"
+#include "option_limits.h"
 
 namespace ember::cli {
 
@@ -53,43 +58,150 @@ void save_checkpoint(const std::string& path, const nn::Module& model,
   io::save_safetensors(path, tensors, metadata);
 }
 
-CheckpointInfo read_checkpoint_info(const std::string& path) {
-  io::Metadata metadata = io::load_safetensors_metadata(path);
-  auto field = [&](const char* key) {
-    auto found = metadata.find(key);
-    if (found == metadata.end()) {
-      throw Error("[checkpoint] " + path + " is not an Ember training checkpoint (no '" + key +
+namespace {
+
+// The metadata of one checkpoint, each field checked as the command line checks its flag.
+class MetadataReader {
+ public:
+  explicit MetadataReader(const std::string& path)
+      : path_(path), metadata_(io::load_safetensors_metadata(path)) {
+    text(kFormatKey);
+  }
+
+  const std::string& text(const char* key) const {
+    auto found = metadata_.find(key);
+    if (found == metadata_.end()) {
+      throw Error("[checkpoint] " + path_ + " is not an Ember training checkpoint (no '" + key +
                   "')");
     }
     return found->second;
-  };
-  field(kFormatKey);
-  CheckpointInfo info;
-  try {
-    info.model = field("model");
-    info.optimizer = field("optimizer");
-    info.epochs_done = std::stoll(field("epochs_done"));
-    info.batch_size = std::stoll(field("batch_size"));
-    info.lr = std::stod(field("lr"));
-    info.seed = std::stoull(field("seed"));
-    info.rng = {std::stoull(field("rng_seed")), std::stoull(field("rng_offset"))};
-    auto history = nlohmann::json::parse(field("history"));
-    info.history = {history.at("step_loss").get<std::vector<double>>(),
-                    history.at("epoch_loss").get<std::vector<double>>(),
-                    history.at("test_accuracy").get<std::vector<double>>()};
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {  // std::stoll's and nlohmann's errors
-    throw Error("[checkpoint] " + path + " has malformed metadata: " + e.what());
   }
+  std::string name(const char* key, const std::vector<std::string>& known) const {
+    const std::string& value = text(key);
+    if (std::find(known.begin(), known.end(), value) == known.end()) {
+      std::string problem = "'";
+      problem.append(value, 0, 40).append("' is not one of ").append(joined(known));
+      refuse(key, problem);
+    }
+    return value;
+  }
+  int64_t integer(const char* key, const IntegerLimit& limit) const {
+    int64_t value = 0;
+    check(key, parse_integer(text(key), limit, value));
+    return value;
+  }
+  uint64_t unsigned_integer(const char* key) const {
+    uint64_t value = 0;
+    check(key, parse_unsigned(text(key), value));
+    return value;
+  }
+  double lr(const char* key) const {
+    double value = 0;
+    check(key, parse_lr(text(key), value));
+    return value;
+  }
+  // One curve of the history: as many finite values as expected (any count for -1).
+  std::vector<double> curve(const nlohmann::json& history, const char* key,
+                            int64_t expected) const {
+    auto found = history.find(key);
+    if (found == history.end() || !found->is_array())
+      refuse("history", "no list " + std::string(key));
+    std::vector<double> values;
+    for (const nlohmann::json& value : *found) {
+      if (!value.is_number() || !std::isfinite(value.get<double>())) {
+        refuse("history", std::string(key) + " holds something other than finite numbers");
+      }
+      values.push_back(value.get<double>());
+    }
+    if (expected >= 0 && values.size() != static_cast<size_t>(expected)) {
+      refuse("history", std::string(key) + " has " + std::to_string(values.size()) +
+                            " values for " + std::to_string(expected) + " epochs");
+    }
+    return values;
+  }
+  [[noreturn]] void refuse(const char* key, const std::string& problem) const {
+    throw Error("[checkpoint] " + path_ + ": field '" + key + "': " + problem);
+  }
+
+ private:
+  void check(const char* key, const std::string& problem) const {
+    if (!problem.empty()) refuse(key, problem);
+  }
+  static std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+    return out;
+  }
+
+  std::string path_;
+  io::Metadata metadata_;
+};
+
+}  // namespace
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  MetadataReader reader(path);
+  CheckpointInfo info;
+  info.model = reader.name("model", model_names());
+  info.optimizer = reader.name("optimizer", optimizer_names());
+  info.epochs_done = reader.integer("epochs_done", kEpochsDoneLimit);
+  info.batch_size = reader.integer("batch_size", kBatchSizeLimit);
+  info.lr = reader.lr("lr");
+  info.seed = reader.unsigned_integer("seed");
+  info.rng = {reader.unsigned_integer("rng_seed"), reader.unsigned_integer("rng_offset")};
+  nlohmann::json history =
+      nlohmann::json::parse(reader.text("history"), nullptr, /*allow_exceptions=*/false);
+  if (!history.is_object()) reader.refuse("history", "not a JSON object");
+  info.history = {reader.curve(history, "step_loss", -1),
+                  reader.curve(history, "epoch_loss", info.epochs_done),
+                  reader.curve(history, "test_accuracy", info.epochs_done)};
   return info;
 }
 
 void load_checkpoint(const std::string& path, nn::Module* model, optim::Optimizer* optimizer,
                      const Device& device) {
   TensorDict tensors = io::load_safetensors(path, device);
-  if (model) model->load_state_dict(strip_prefix(tensors, kModelPrefix));
-  if (optimizer) optimizer->load_state_dict(strip_prefix(tensors, kOptimizerPrefix));
+  try {
+    if (model) model->load_state_dict(strip_prefix(tensors, kModelPrefix));
+    if (optimizer) optimizer->load_state_dict(strip_prefix(tensors, kOptimizerPrefix));
+  } catch (const Error& e) {  // the states do not know which file they came from
+    throw Error(std::string(e.what()) + " (in " + path + ")");
+  }
+}
+
+namespace {
+
+// On --resume: the checkpoint's settings, which an explicit flag may repeat but not
+// contradict.
+CheckpointInfo starting_point(const TrainOptions& o) {
+  CheckpointInfo fresh{o.model, o.optimizer, 0, o.batch_size, o.lr, o.seed, {}, {}};
+  if (o.resume.empty()) return fresh;
+  CheckpointInfo saved = read_checkpoint_info(o.resume);
+  auto refuse = [&](const std::string& what) {
+    throw Error("[train] " + o.resume + " was trained with " + what + "; resume with the same");
+  };
+  if (saved.model != o.model) refuse("model " + saved.model);
+  if (saved.optimizer != o.optimizer) refuse("optimizer " + saved.optimizer);
+  if (o.seed_given && saved.seed != o.seed) refuse("seed " + std::to_string(saved.seed));
+  if (o.batch_size_given && saved.batch_size != o.batch_size) {
+    refuse("batch size " + std::to_string(saved.batch_size));
+  }
+  return saved;
+}
+
+}  // namespace
+
+TrainingState start_training(const TrainOptions& o, const Device& device) {
+  TrainingState state{starting_point(o), nullptr, nullptr};
+  manual_seed(state.info.seed);
+  state.model = make_model(o.model);
+  state.model->to(device);
+  state.optimizer = make_optimizer(o.optimizer, state.model->parameters(), state.info.lr);
+  if (!o.resume.empty()) {
+    load_checkpoint(o.resume, state.model.get(), state.optimizer.get(), device);
+    set_rng_state(state.info.rng);
+  }
+  return state;
 }
 
 }  // namespace ember::cli

@@ -25,6 +25,8 @@ std::shared_ptr<nn::Module> make_model(const std::string& name) {
   throw Error("[model] unknown model '" + name + "'; known: mlp, linear");
 }
 
+std::vector<std::string> optimizer_names() { return {"sgd", "adam", "adamw"}; }
+
 std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name,
                                                  const std::vector<Tensor>& params, double lr) {
   if (name == "sgd") return std::make_unique<optim::SGD>(params, optim::SGDOptions{lr, 0.9});

@@ -1,9 +1,16 @@
 // `ember train` and `ember eval`: the training loop a reader can follow top to bottom.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <random>
 
 #include "checkpoint.h"
 #include "commands.h"
@@ -70,9 +77,21 @@ std::string format_fixed(double value, int digits) {
 // many steps queued ahead of the host.
 constexpr size_t kLossReadInterval = 16;
 
+// A diverged run stops at the first read that shows it: its checkpoint would hold nothing
+// worth resuming. Steps are counted from 1 within the epoch.
+void check_finite_loss(double loss, int64_t step, int64_t epoch) {
+  if (!std::isfinite(loss)) {
+    std::string value = std::isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf";
+    throw Error("[train] the training loss became " + value + " at step " + std::to_string(step) +
+                " of epoch " + std::to_string(epoch) +
+                "; training stopped (a lower --lr may help)");
+  }
+}
+
 // One pass over the loader; returns the mean loss and appends each step's to history.
 double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& loader,
-                   const Device& device, const std::string& label, History& history) {
+                   const Device& device, int64_t epoch, const std::string& label,
+                   History& history) {
   Progress progress(label, loader.size(), "samples");
   double total = 0;
   int64_t steps = 0, unread_samples = 0;
@@ -80,6 +99,7 @@ double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoa
   auto read_losses = [&] {
     if (unread.empty()) return;
     for (double value : cat(unread).to_vector<double>()) {
+      check_finite_loss(value, steps + 1, epoch);
       history.step_loss.push_back(value);
       total += value;
       ++steps;
@@ -104,31 +124,33 @@ double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoa
   return steps > 0 ? total / static_cast<double>(steps) : 0;
 }
 
-// The settings a run continues with: its own, or on --resume the checkpoint's, which an
-// explicit flag may repeat but not contradict.
-CheckpointInfo starting_point(const TrainOptions& o) {
-  CheckpointInfo fresh{o.model, o.optimizer, 0, o.batch_size, o.lr, o.seed, {}, {}};
-  if (o.resume.empty()) return fresh;
-  CheckpointInfo saved = read_checkpoint_info(o.resume);
-  auto refuse = [&](const std::string& what) {
-    throw Error("[train] " + o.resume + " was trained with " + what + "; resume with the same");
-  };
-  if (saved.model != o.model) refuse("model " + saved.model);
-  if (saved.optimizer != o.optimizer) refuse("optimizer " + saved.optimizer);
-  if (o.seed_given && saved.seed != o.seed) refuse("seed " + std::to_string(saved.seed));
-  if (o.batch_size_given && saved.batch_size != o.batch_size) {
-    refuse("batch size " + std::to_string(saved.batch_size));
-  }
-  return saved;
-}
-
-// An output file's directory must exist before training starts, not after it ends.
+// An output file must be writable before training starts, not after its first epoch: this
+// creates and removes a file where io::write_file_atomically puts its temporary one.
 void check_writable(const std::string& path, const char* flag) {
   if (path.empty()) return;
-  std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  std::filesystem::path target(path);
+  std::filesystem::path directory = target.parent_path();
   if (!directory.empty() && !std::filesystem::is_directory(directory)) {
     throw Error(std::string("[train] ") + flag + " " + path + ": no directory " +
                 directory.string());
+  }
+  if (std::filesystem::is_directory(target)) {
+    throw Error(std::string("[train] ") + flag + " " + path + " is a directory, not a file");
+  }
+  std::string probe = path + ".tmp." + std::to_string(std::random_device()());
+  int fd = ::open(probe.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    throw Error(std::string("[train] ") + flag + " " + path +
+                ": cannot create a file there: " + std::strerror(errno));
+  }
+  ::close(fd);
+  std::remove(probe.c_str());
+}
+
+void check_not_empty(const data::Dataset& dataset, const char* split, const TrainOptions& o) {
+  if (dataset.size() == 0) {
+    throw Error(std::string("[train] the ") + split + " set in " + o.data_root +
+                " has no examples");
   }
 }
 
@@ -140,20 +162,15 @@ void train(const TrainOptions& o) {
   check_writable(o.plot, "--plot");
   auto wall_start = Clock::now();
   Device device = resolve_device(o.device);
-  CheckpointInfo info = starting_point(o);
+  auto [info, model, optimizer] = start_training(o, device);
   data::FashionMNIST train_full(data::Split::Train, o.data_root);
   data::FashionMNIST test_full(data::Split::Test, o.data_root);
-  manual_seed(info.seed);
-  std::shared_ptr<nn::Module> model = make_model(o.model);
-  model->to(device);
-  std::unique_ptr<optim::Optimizer> optimizer =
-      make_optimizer(o.optimizer, model->parameters(), info.lr);
   Head train_set(train_full, o.train_samples), test_set(test_full, o.test_samples);
+  check_not_empty(train_set, "training", o);
+  check_not_empty(test_set, "test", o);
   data::DataLoader loader(train_set,
                           {.batch_size = info.batch_size, .shuffle = true, .seed = info.seed});
   if (!o.resume.empty()) {
-    load_checkpoint(o.resume, model.get(), optimizer.get(), device);
-    set_rng_state(info.rng);
     std::cout << "resumed from " << o.resume << " after epoch " << info.epochs_done << std::endl;
   }
 
@@ -163,7 +180,7 @@ void train(const TrainOptions& o) {
     loader.set_epoch(epoch);
     std::string label = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs);
     auto start = Clock::now();
-    double loss = train_epoch(*model, *optimizer, loader, device, label, info.history);
+    double loss = train_epoch(*model, *optimizer, loader, device, epoch + 1, label, info.history);
     train_seconds += seconds_since(start);
     samples += train_set.size();
     double accuracy = evaluate(*model, test_set, device);
