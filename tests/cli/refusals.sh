@@ -27,7 +27,7 @@ expect_refusal "--lr: nan is not a number" train --lr nan
 expect_refusal "--lr: -0.5 is out of range" train --lr -0.5
 expect_refusal "--seed: -1 is not an integer from 0 to 2^64-1" train --seed -1
 expect_refusal "--seed: 18446744073709551616 is out of range" train --seed 18446744073709551616
-expect_refusal "--train-samples: -5 is out of range: 0 (all) to 2^40" train --train-samples -5
+expect_refusal "--train-samples: -5 is out of range: 0 to 2^40; 0: all" train --train-samples -5
 expect_refusal "--test-samples: x is not an integer" train --test-samples x
 expect_refusal "--batch-size: 0 is out of range: 1 to 2^40" train --batch-size 0
 expect_refusal "--batch-size: 9223372036854775807 is out of range" train --batch-size 9223372036854775807
@@ -39,6 +39,14 @@ expect_refusal "--warmup: -1 is out of range" bench train --warmup -1
 grep -q -- "--batch-size.*1 to 2^40" "$work/help.txt" || fail "no readable batch limit in --help"
 grep -q -- "--lr.*\[0, 1e300\]" "$work/help.txt" || fail "no readable lr limit in --help"
 ! grep -q "1099511627776" "$work/help.txt" || fail "--help prints 2^40 in digits"
+
+# CPU-type Vulkan devices (lavapipe) are hidden without a word about them or the switch.
+if EMBER_VULKAN_ALLOW_CPU=1 "$ember" devices | grep -q "^vulkan:.*(cpu)$"; then
+  env -u EMBER_VULKAN_ALLOW_CPU "$ember" devices >"$work/devices.txt"
+  grep -q "^hidden: .*CPU-type Vulkan device.*EMBER_VULKAN_ALLOW_CPU=1" "$work/devices.txt" ||
+    fail "devices does not say what it hides: $(cat "$work/devices.txt")"
+  ! grep -q "^vulkan:" "$work/devices.txt" || fail "a CPU-type Vulkan device is listed"
+fi
 
 # An empty dataset trained 0 steps and reported test_accuracy -nan with exit 0.
 mkdir "$work/empty"

@@ -15,7 +15,7 @@ struct IntegerLimit {
 
 // Batches and sample counts stay far below int64 once multiplied or summed.
 inline constexpr IntegerLimit kBatchSizeLimit{1, int64_t{1} << 40, "1 to 2^40"};
-inline constexpr IntegerLimit kSamplesLimit{0, int64_t{1} << 40, "0 (all) to 2^40"};
+inline constexpr IntegerLimit kSamplesLimit{0, int64_t{1} << 40, "0 to 2^40; 0: all"};
 // A shuffle draws each epoch's order from its own range of 2^40 counters.
 inline constexpr IntegerLimit kEpochsLimit{1, int64_t{1} << 24, "1 to 2^24"};
 inline constexpr IntegerLimit kEpochsDoneLimit{0, kEpochsLimit.max, "0 to 2^24"};
@@ -26,7 +26,7 @@ inline constexpr const char* kLrLimitText = "[0, 1e300]";
 inline constexpr const char* kUnsignedLimitText = "0 to 2^64-1";
 
 // Each returns an empty string when text is acceptable and stores its value; otherwise a
-// short sentence saying what text is, e.g. "-5 is out of range: 0 (all) to 2^40".
+// short sentence saying what text is, e.g. "-5 is out of range: 0 to 2^40; 0: all".
 std::string parse_integer(std::string_view text, const IntegerLimit& limit, int64_t& value);
 std::string parse_unsigned(std::string_view text, uint64_t& value);
 std::string parse_lr(std::string_view text, double& value);

@@ -72,7 +72,7 @@ void add_train(CLI::App& app, CommandLine& line) {
   train->add_option("--epochs", o.epochs, with_limit("epochs", kEpochsLimit.text))
       ->capture_default_str()
       ->check(integer_in(kEpochsLimit));
-  train->add_option("--lr", o.lr, with_limit("learning rate", kLrLimitText))
+  train->add_option("--lr", o.lr, std::string("learning rate in ") + kLrLimitText)
       ->capture_default_str()
       ->check(learning_rate());
   train->add_option("--seed", o.seed, with_limit("random seed", kUnsignedLimitText))
