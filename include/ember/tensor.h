@@ -8,6 +8,8 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -81,7 +83,7 @@ class Tensor {
   // Copies all elements to the host in row-major order, converted to T.
   template <typename T>
   std::vector<T> to_vector() const {
-    std::vector<T> values(static_cast<size_t>(numel()));
+    std::vector<T> values = host_vector<T>();
     read_elements(values.data(), dtype_of<T>::value, /*expect_one=*/false);
     return values;
   }
@@ -181,6 +183,21 @@ class Tensor {
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
 
  private:
+  // Room for every element as T on the host; a count past what a tensor may hold, or one the
+  // host cannot allocate, is an Error from to_vector rather than bad_alloc or length_error.
+  template <typename T>
+  std::vector<T> host_vector() const {
+    size_t count = host_element_count(dtype_of<T>::value);
+    try {
+      return std::vector<T>(count);
+    } catch (const std::bad_alloc&) {
+      host_out_of_memory(count, dtype_of<T>::value);
+    } catch (const std::length_error&) {
+      host_out_of_memory(count, dtype_of<T>::value);
+    }
+  }
+  size_t host_element_count(DType dst_dtype) const;
+  [[noreturn]] void host_out_of_memory(size_t count, DType dst_dtype) const;
   void read_elements(void* dst, DType dst_dtype, bool expect_one) const;
   void* checked_data_ptr(DType expected) const;
 

@@ -2,6 +2,7 @@
 #include "ember/tensor.h"
 
 #include "autograd/graph.h"
+#include "core/sizes.h"
 #include "core/tensor_impl.h"
 #include "ember/ops.h"
 #include "ops/op_utils.h"
@@ -29,6 +30,16 @@ Device Tensor::device() const { return checked(impl_).device(); }
 bool Tensor::is_contiguous() const { return checked(impl_).is_contiguous(); }
 bool Tensor::is_alias_of(const Tensor& other) const {
   return checked(impl_).storage() == checked(other.impl_).storage();
+}
+
+size_t Tensor::host_element_count(DType dst_dtype) const {
+  ops::check_defined(*this, "to_vector");
+  return checked_nbytes(numel(), dst_dtype, "to_vector") / itemsize(dst_dtype);
+}
+
+void Tensor::host_out_of_memory(size_t count, DType dst_dtype) const {
+  detail::fail("to_vector", "out of memory: the host refused ", count * itemsize(dst_dtype),
+               " bytes for ", count, " ", dtype_name(dst_dtype), " elements of shape ", shape());
 }
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {

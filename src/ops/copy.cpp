@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "autograd/graph.h"
+#include "core/sizes.h"
 #include "ops/op_utils.h"
 
 namespace ember {
@@ -114,9 +115,10 @@ void* Tensor::checked_data_ptr(DType expected) const {
 
 Tensor from_data(const void* data, int64_t count, DType dtype, const Shape& shape,
                  const Device& device) {
+  int64_t numel = checked_numel(shape, "from_vector");
+  EMBER_CHECK(count == numel, "from_vector", count, " values do not fill shape ", shape, " (",
+              numel, " elements)");
   Tensor host = make_tensor(shape, dtype, kCPU, "from_vector");
-  EMBER_CHECK(count == host.numel(), "from_vector", count, " values do not fill shape ", shape,
-              " (", host.numel(), " elements)");
   std::memcpy(host.impl()->data(), data, static_cast<size_t>(count) * itemsize(dtype));
   return host.to(device);
 }

@@ -36,9 +36,9 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
   check_pair(a, b, name);
   Shape shape = ops::broadcast_shapes(a.shape(), b.shape(), name);
   DType compute = ops::compute_dtype(dtype);
+  Tensor out = make_tensor(shape, writes_bool(op) ? kBool : compute, a.device(), name);
   Tensor ea = ops::expand_view(ops::cast(a, compute), shape);
   Tensor eb = ops::expand_view(ops::cast(b, compute), shape);
-  Tensor out = make_tensor(shape, writes_bool(op) ? kBool : compute, a.device());
   ops::backend_of(a).binary(op, ea, eb, out);
   return writes_bool(op) ? out : ops::cast(out, dtype);
 }
@@ -495,7 +495,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   Shape shape = ops::broadcast_shapes(
       condition.shape(), ops::broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   DType dtype = ops::result_type(a, b), compute = ops::compute_dtype(dtype);
-  Tensor out = make_tensor(shape, compute, a.device());
+  Tensor out = make_tensor(shape, compute, a.device(), "where");
   ops::backend_of(a).where(ops::expand_view(condition, shape),
                            ops::expand_view(ops::cast(a, compute), shape),
                            ops::expand_view(ops::cast(b, compute), shape), out);
@@ -551,7 +551,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   EMBER_CHECK(mask.dtype() == kBool, "masked_fill", "mask must be bool, got ", mask.dtype());
   Shape shape = ops::broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   DType compute = ops::compute_dtype(x.dtype());
-  Tensor out = make_tensor(shape, compute, x.device());
+  Tensor out = make_tensor(shape, compute, x.device(), "masked_fill");
   ops::backend_of(x).where(ops::expand_view(mask, shape),
                            ops::expand_view(scalar_tensor(value, compute, x.device()), shape),
                            ops::expand_view(ops::cast(x, compute), shape), out);

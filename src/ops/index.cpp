@@ -1,9 +1,9 @@
 // Indexing and joining: select, gather and scatter through integer indices; cat, stack,
 // split and chunk; one_hot and embedding on top of them.
 #include <algorithm>
-#include <numeric>
 
 #include "autograd/graph.h"
+#include "core/sizes.h"
 #include "core/user_op.h"
 #include "ops/op_utils.h"
 
@@ -43,7 +43,7 @@ Tensor renamed_errors(const char* op, const F& f) {
 Tensor select_forward(const Tensor& x, int64_t dim, const Tensor& index) {
   Shape shape = x.shape();
   shape[dim] = index.numel();
-  Tensor out = make_tensor(shape, x.dtype(), x.device());
+  Tensor out = make_tensor(shape, x.dtype(), x.device(), "index_select");
   ops::backend_of(x).index_select(x, dim, index, out);
   return out;
 }
@@ -124,6 +124,44 @@ const Tensor& check_cat_inputs(const std::vector<Tensor>& tensors) {
   auto first = std::find_if(tensors.begin(), tensors.end(),
                             [](const Tensor& t) { return !is_legacy_empty(t); });
   return first == tensors.end() ? tensors[0] : *first;
+}
+
+// The most tensors one split or chunk returns: each costs a tensor's metadata, and an
+// expanded or zero-size dim would otherwise let a count alone exhaust the host.
+constexpr int64_t kMaxSplitParts = int64_t{1} << 24;
+
+void check_part_count(int64_t parts, const char* op) {
+  EMBER_CHECK(parts <= kMaxSplitParts, op, "would return ", parts, " tensors; at most ",
+              kMaxSplitParts, " are allowed");
+}
+
+// Consecutive parts of split_size covering n; a single empty part when n is 0.
+std::vector<int64_t> even_split_sizes(int64_t n, int64_t split_size, const char* op) {
+  int64_t parts = n == 0 ? 1 : n / split_size + (n % split_size != 0);
+  check_part_count(parts, op);
+  std::vector<int64_t> sizes(static_cast<size_t>(parts));
+  for (int64_t i = 0; i < parts; ++i) sizes[i] = std::min(split_size, n - i * split_size);
+  return sizes;
+}
+
+std::vector<Tensor> split_into(const Tensor& x, const std::vector<int64_t>& sizes, int64_t d,
+                               const char* op) {
+  check_part_count(static_cast<int64_t>(sizes.size()), op);
+  int64_t total = 0;
+  for (int64_t size : sizes) {
+    EMBER_CHECK(size >= 0, op, "split sizes must not be negative, got ", Shape(sizes));
+    total = checked_add(total, size, op, "the split sizes");
+  }
+  EMBER_CHECK(total == x.size(d), op, "split sizes ", Shape(sizes), " add up to ", total,
+              ", not to ", x.size(d), ", the size of dimension ", d);
+  std::vector<Tensor> parts;
+  parts.reserve(sizes.size());
+  int64_t start = 0;
+  for (int64_t size : sizes) {
+    parts.push_back(x.narrow(d, start, size));
+    start += size;
+  }
+  return parts;
 }
 
 }  // namespace
@@ -232,8 +270,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   check_cat_shapes(tensors, first, d);
   Shape shape = first.shape();
   shape[d] = 0;
-  for (const Tensor& t : tensors) shape[d] += is_legacy_empty(t) ? 0 : t.size(d);
-  Tensor out = make_tensor(shape, cat_dtype(tensors), first.device());
+  for (const Tensor& t : tensors) {
+    shape[d] = checked_add(shape[d], is_legacy_empty(t) ? 0 : t.size(d), "cat",
+                           "the sizes along the joined dimension");
+  }
+  Tensor out = make_tensor(shape, cat_dtype(tensors), first.device(), "cat");
   std::vector<CatPart> parts;
   int64_t offset = 0;
   for (const Tensor& t : tensors) {
@@ -269,25 +310,13 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   }
   int64_t d = normalize_dim(dim, tensors[0].dim() + 1, "stack");
   for (const Tensor& t : tensors) expanded.push_back(t.unsqueeze(d));
-  return cat(expanded, d);
+  return renamed_errors("stack", [&] { return cat(expanded, d); });
 }
 
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim) {
   ops::check_defined(x, "split");
   EMBER_CHECK(x.dim() > 0, "split", "cannot split a 0-d tensor");
-  int64_t d = normalize_dim(dim, x.dim(), "split");
-  EMBER_CHECK(std::all_of(sizes.begin(), sizes.end(), [](int64_t s) { return s >= 0; }), "split",
-              "split sizes must not be negative, got ", Shape(sizes));
-  int64_t total = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
-  EMBER_CHECK(total == x.size(d), "split", "split sizes ", Shape(sizes), " add up to ", total,
-              ", not to ", x.size(d), ", the size of dimension ", d);
-  std::vector<Tensor> parts;
-  int64_t start = 0;
-  for (int64_t size : sizes) {
-    parts.push_back(x.narrow(d, start, size));
-    start += size;
-  }
-  return parts;
+  return split_into(x, sizes, normalize_dim(dim, x.dim(), "split"), "split");
 }
 
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
@@ -297,22 +326,23 @@ std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
   int64_t n = x.size(d);
   EMBER_CHECK(split_size > 0 || (split_size == 0 && n == 0), "split",
               "split_size must be positive, got ", split_size);
-  std::vector<int64_t> sizes;
-  for (int64_t start = 0; start < n; start += split_size) {
-    sizes.push_back(std::min(split_size, n - start));
-  }
-  if (sizes.empty()) sizes.push_back(0);
-  return split(x, sizes, d);
+  return split_into(x, even_split_sizes(n, split_size, "split"), d, "split");
 }
 
+// As torch.chunk: parts of ceil(n / chunks), so fewer than chunks when n is small, except
+// that a zero-size dim gives chunks empty parts.
 std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   ops::check_defined(x, "chunk");
   EMBER_CHECK(chunks > 0, "chunk", "chunks must be positive, got ", chunks);
   EMBER_CHECK(x.dim() > 0, "chunk", "cannot chunk a 0-d tensor");
   int64_t d = normalize_dim(dim, x.dim(), "chunk");
   int64_t n = x.size(d);
-  if (n == 0) return split(x, std::vector<int64_t>(static_cast<size_t>(chunks), 0), d);
-  return split(x, (n + chunks - 1) / chunks, d);
+  if (n == 0) {
+    check_part_count(chunks, "chunk");
+    return split_into(x, std::vector<int64_t>(static_cast<size_t>(chunks), 0), d, "chunk");
+  }
+  int64_t split_size = n / chunks + (n % chunks != 0);
+  return split_into(x, even_split_sizes(n, split_size, "chunk"), d, "chunk");
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
@@ -324,7 +354,8 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   EMBER_CHECK(num_classes >= 0 || !values.empty(), "one_hot",
               "cannot infer the number of classes from an empty tensor");
   auto [low, high] = std::minmax_element(values.begin(), values.end());
-  int64_t classes = num_classes >= 0 ? num_classes : *high + 1;
+  int64_t classes =
+      num_classes >= 0 ? num_classes : checked_add(*high, 1, "one_hot", "the number of classes");
   if (!values.empty()) {
     EMBER_CHECK(*low >= 0, "one_hot", "class values must not be negative, got ", *low);
     EMBER_CHECK(*high < classes, "one_hot", "class value ", *high, " is out of range for ", classes,
@@ -332,7 +363,7 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   }
   Shape shape = idx.shape();
   shape.push_back(classes);
-  Tensor out = zeros(shape, kInt64, idx.device());
+  Tensor out = make_tensor(shape, kInt64, idx.device(), "one_hot").zero_();
   Tensor column = idx.unsqueeze(-1);
   ops::backend_of(out).scatter_add(out, out.dim() - 1, column,
                                    ones(column.shape(), kInt64, idx.device()));

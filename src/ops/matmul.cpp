@@ -1,5 +1,6 @@
 // Matrix products as torch.matmul: vectors, matrices and broadcast batches of matrices.
 #include "autograd/graph.h"
+#include "core/sizes.h"
 #include "ops/op_utils.h"
 
 namespace ember {
@@ -70,10 +71,14 @@ Shape with_matrix(Shape batch, int64_t rows, int64_t cols) {
 Tensor batched_matmul(const Tensor& a, const Tensor& b) {
   int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   Shape batch = batch_shape(a, b);
-  int64_t count = shape_numel(batch);
-  Tensor a3 = as_batch3(ops::expand_view(a, with_matrix(batch, m, k)), count);
-  Tensor b3 = as_batch3(ops::expand_view(b, with_matrix(batch, k, n)), count);
-  Tensor out = make_tensor({count, m, n}, a.dtype(), a.device());
+  int64_t count = shape_numel(batch, kOp);
+  Shape a_shape = with_matrix(batch, m, k), b_shape = with_matrix(batch, k, n);
+  // Broadcast batches can hold more elements than either operand: refused here, as matmul.
+  checked_numel(a_shape, kOp);
+  checked_numel(b_shape, kOp);
+  Tensor out = make_tensor({count, m, n}, a.dtype(), a.device(), kOp);
+  Tensor a3 = as_batch3(ops::expand_view(a, a_shape), count);
+  Tensor b3 = as_batch3(ops::expand_view(b, b_shape), count);
   ops::backend_of(a).matmul(a3, b3, out);
   return out.view(with_matrix(batch, m, n));
 }

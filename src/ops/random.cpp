@@ -140,11 +140,13 @@ Tensor randperm(int64_t n, DType dtype, const Device& device) {
   RngState state = reserve(counters_for(n, kInt64));
   backend_for(kCPU).random(Distribution::Integer, state.seed, state.offset, 0, 0x1p62, keys);
   const int64_t* key = keys.data_ptr<int64_t>();
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
+  // A tensor, not a std::vector: the allocator refuses what the host cannot hold as an Error.
+  Tensor order = make_tensor({n}, kInt64, kCPU, "randperm");
+  int64_t* first = order.data_ptr<int64_t>();
+  std::iota(first, first + n, 0);
+  std::sort(first, first + n,
             [key](int64_t i, int64_t j) { return key[i] != key[j] ? key[i] < key[j] : i < j; });
-  return ops::cast(from_vector(order, {n}), dtype).to(device);
+  return ops::cast(order, dtype).to(device);
 }
 
 }  // namespace ember
