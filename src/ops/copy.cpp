@@ -115,7 +115,9 @@ void* Tensor::checked_data_ptr(DType expected) const {
 
 Tensor from_data(const void* data, int64_t count, DType dtype, const Shape& shape,
                  const Device& device) {
+  // Checked before allocating, so a shape the values do not fill costs nothing.
   int64_t numel = checked_numel(shape, "from_vector");
+  checked_nbytes(numel, dtype, "from_vector");
   EMBER_CHECK(count == numel, "from_vector", count, " values do not fill shape ", shape, " (",
               numel, " elements)");
   Tensor host = make_tensor(shape, dtype, kCPU, "from_vector");
