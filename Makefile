@@ -3,6 +3,8 @@
 #   make test   installs what is missing, builds, and runs the test suite
 #   make bench  also installs PyTorch, and prints Ember's and PyTorch's times side by side
 #   make bench-gpu  the same on vulkan:0 against PyTorch on CUDA (a machine with both)
+#   make sanitize   the unit tests and the fuzz regressions under AddressSanitizer and UBSan
+#   make fuzz   each libFuzzer target for FUZZ_SECONDS (clang)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 # CI builds with warnings as errors.
@@ -11,7 +13,9 @@ WERROR ?= $(if $(CI),ON,OFF)
 PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=$(WERROR)
 
-.PHONY: deps demo test bench bench-gpu clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: deps demo test sanitize fuzz bench bench-gpu clean
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +31,23 @@ test: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest -LE slow --output-on-failure -j $(JOBS)
+
+# The installed-package test is left out: a program built outside against the sanitized
+# library would need the sanitizer runtime too. Lavapipe's own leaks are suppressed
+# (tests/sanitize/lsan.supp); a refused allocation returns null, as malloc does.
+sanitize: deps
+	cmake -S . -B $(BUILD)-sanitize $(CMAKE_FLAGS) -DEMBER_SANITIZE=ON -DEMBER_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build $(BUILD)-sanitize -j $(JOBS)
+	cd $(BUILD)-sanitize && ASAN_OPTIONS=allocator_may_return_null=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitize/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest -L unit -E install_and_find_package --output-on-failure -j $(JOBS)
+
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+	  -DEMBER_FUZZ=ON -DEMBER_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz-targets
+	scripts/fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 bench:
 	@scripts/install-deps.sh --bench
@@ -44,4 +65,4 @@ bench-gpu:
 	  --torch-device cuda
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-bench
+	rm -rf $(BUILD) $(BUILD)-bench $(BUILD)-sanitize $(BUILD)-fuzz

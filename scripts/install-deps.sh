@@ -2,6 +2,7 @@
 # Installs the Debian packages Ember needs. Idempotent: packages already present are skipped.
 #   scripts/install-deps.sh          build, tests and the demo
 #   scripts/install-deps.sh --bench  also PyTorch, for the side-by-side benchmarks
+#   scripts/install-deps.sh --fuzz   also clang with libFuzzer and its OpenMP, for make fuzz
 set -euo pipefail
 
 packages=(
@@ -13,9 +14,10 @@ packages=(
   libvulkan-dev glslc spirv-tools spirv-cross mesa-vulkan-drivers vulkan-validationlayers
   dataset-fashion-mnist
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch)
-fi
+case "${1:-}" in
+  --bench) packages+=(python3-torch) ;;
+  --fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
