@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <type_traits>
 
@@ -135,14 +136,22 @@ void blas_matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   const T* a_data = data_of<T>(a);
   const T* b_data = data_of<T>(b);
   T* c_data = data_of<T>(out);
-  if (batch == 1 && m * n * k >= kSharedPackingFlops) {
+  // BLAS counts in int: a size or stride past it would wrap into a wrong result.
+  for (int64_t extent : {m, n, k, la.ld, lb.ld}) {
+    EMBER_CHECK(extent <= std::numeric_limits<int>::max(), "matmul", "[", m, ",", k, "] @ [", k,
+                ",", n, "] has a size or stride past the 2^31-1 that BLAS counts to");
+  }
+  // In double: m * n * k can pass int64 even when each fits in an int.
+  double flops = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (batch == 1 && flops >= kSharedPackingFlops) {
     shared_gemm<T>(la, lb, m, n, k, a_data, b_data, c_data);
     return;
   }
   bool by_columns = n > m;
   int64_t extent = by_columns ? n : m;
   int64_t parts = std::min<int64_t>(extent, (omp_get_max_threads() + batch - 1) / batch);
-  int64_t part_flops = std::max<int64_t>(1, m * n * k / parts);
+  int64_t part_flops = static_cast<int64_t>(
+      std::clamp(flops / static_cast<double>(parts), 1.0, static_cast<double>(kMinParallelFlops)));
   parallel_for(0, batch * parts, std::max<int64_t>(1, kMinParallelFlops / part_flops),
                [&](int64_t begin, int64_t end) {
                  for (int64_t task = begin; task < end; ++task) {
