@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backend/vulkan/device_checks.h"
+#include "backend/vulkan/vulkan_backend.h"
 #include "vulkan_test_util.h"
 
 namespace ember::test {
@@ -150,6 +151,26 @@ TEST(VulkanDeviceErrors, EachDispatchReportsInItsOwnSlotPastTheRingsLength) {
   std::vector<float> row = x.to(kCPU).select(0, 4).to_vector<float>();
   EXPECT_EQ(after.to_vector<float>(), row);
   for (const Tensor& out : outs) ASSERT_EQ(out.to_vector<float>(), row);
+}
+
+TEST(VulkanDeviceErrors, ACheckedKernelBindsAtMostEightBuffersAsEveryKernelDoes) {
+  REQUIRE_GPU();
+  Tensor x = full({4}, 1.0f, kFloat32, kGpu);
+  vulkan::VulkanBackend& gpu = vulkan::backend(0);
+  Shape shape{4};
+  vulkan::CheckContext context =
+      vulkan::check_context("index_select", 0, {"input", &shape}, {"index", &shape});
+  uint32_t push[4] = {};
+  using vulkan::reads;
+  expect_error(
+      [&] {
+        gpu.launch_checked("index", {64},
+                           {reads(x), reads(x), reads(x), reads(x), reads(x), reads(x), reads(x),
+                            reads(x), gpu.device_checks()},
+                           push, sizeof push, {}, {0, context});
+      },
+      "vulkan", "a kernel binds at most 8 buffers, got 9");
+  EXPECT_EQ(x.to_vector<float>(), std::vector<float>(4, 1.0f));
 }
 
 }  // namespace

@@ -169,6 +169,30 @@ Allocator::~Allocator() {
   for (auto& block : blocks_) destroy_block(block.get());
 }
 
+void FreeList::push_back(Allocation* allocation) noexcept {
+  allocation->next_free = nullptr;
+  (newest_ != nullptr ? newest_->next_free : oldest_) = allocation;
+  newest_ = allocation;
+}
+
+Allocation* FreeList::pop_front() noexcept {
+  Allocation* taken = oldest_;
+  oldest_ = taken->next_free;
+  if (oldest_ == nullptr) newest_ = nullptr;
+  taken->next_free = nullptr;
+  return taken;
+}
+
+void FreeList::drop_unused() noexcept {
+  Allocation* kept = oldest_;
+  oldest_ = newest_ = nullptr;
+  while (kept != nullptr) {
+    Allocation* next = kept->next_free;
+    if (kept->block->live != 0) push_back(kept);
+    kept = next;
+  }
+}
+
 Allocation* Allocator::allocate(size_t nbytes) {
   VkDeviceSize max_range = context_.limits().maxStorageBufferRange;
   EMBER_CHECK(nbytes <= max_range, "vulkan", "a tensor of ", nbytes, " bytes (", mib(nbytes),
@@ -192,9 +216,7 @@ Allocation* Allocator::carve_small(VkDeviceSize size) {
   bool slab_has_room =
       current_slab_ != nullptr && current_slab_->carved + size <= current_slab_->size;
   if (!free_list.empty() && !(slab_has_room && stream_.used_since_barrier(*free_list.front()))) {
-    Allocation* reused = free_list.front();
-    free_list.pop_front();
-    return reused;
+    return free_list.pop_front();
   }
   if (!slab_has_room) {
     current_slab_ = new_block(kSlabSize);
@@ -217,7 +239,7 @@ Allocation* Allocator::take_large(VkDeviceSize size) {
   auto cached = free_large_.find(size);
   if (cached != free_large_.end()) {
     Allocation* reused = cached->second;
-    free_large_.erase(cached);
+    reused->free_node = free_large_.extract(cached);
     return reused;
   }
   Block* block = new_block(size);
@@ -227,6 +249,7 @@ Allocation* Allocator::take_large(VkDeviceSize size) {
   range->size = size;
   range->mapped = block->mapped;
   range->block = block;
+  range->free_node = free_large_.extract(free_large_.emplace(size, range.get()));
   block->ranges.push_back(std::move(range));
   return block->ranges.back().get();
 }
@@ -272,22 +295,20 @@ Block* Allocator::new_block(VkDeviceSize size) {
   return blocks_.back().get();
 }
 
-void Allocator::release(Allocation* allocation) {
+void Allocator::release(Allocation* allocation) noexcept {
   stream_.forget(*allocation);
   --allocation->block->live;
   allocated_ -= allocation->size;
   if (allocation->block->slab) {
     free_small_[std::countr_zero(allocation->size / kMinSmall)].push_back(allocation);
   } else {
-    free_large_.emplace(allocation->size, allocation);
+    free_large_.insert(std::move(allocation->free_node));
   }
 }
 
 void Allocator::empty_cache() {
   stream_.wait_idle();  // a cached range may still be named by work in flight
-  for (auto& list : free_small_) {
-    std::erase_if(list, [](Allocation* a) { return a->block->live == 0; });
-  }
+  for (FreeList& list : free_small_) list.drop_unused();
   std::erase_if(free_large_, [](const auto& entry) { return entry.second->block->live == 0; });
   std::erase_if(blocks_, [this](const std::unique_ptr<Block>& block) {
     if (block->live != 0) return false;

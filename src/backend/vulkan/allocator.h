@@ -17,7 +17,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <vector>
@@ -45,6 +44,25 @@ struct Allocation {
   // dispatch whose output flowed into the range, and the error that poisoned it.
   uint64_t taint = 0;
   std::shared_ptr<const Error> poison;
+  // While the range is in use, its node of the allocator's free list, so that releasing it
+  // cannot allocate: the next free small range of its size, or the large range's map node.
+  Allocation* next_free = nullptr;
+  std::multimap<VkDeviceSize, Allocation*>::node_type free_node;
+};
+
+// Free small ranges of one size, oldest first, linked through the ranges themselves.
+class FreeList {
+ public:
+  bool empty() const { return oldest_ == nullptr; }
+  Allocation* front() const { return oldest_; }
+  void push_back(Allocation* allocation) noexcept;
+  Allocation* pop_front() noexcept;
+  // Unlinks the ranges of blocks that hold no live range.
+  void drop_unused() noexcept;
+
+ private:
+  Allocation* oldest_ = nullptr;
+  Allocation* newest_ = nullptr;
 };
 
 struct BufferUse {
@@ -78,8 +96,9 @@ class Allocator {
 
   // Raises ember::Error when the request exceeds a device limit or memory runs out.
   Allocation* allocate(size_t nbytes);
-  // The range is free for reuse: the caller has made sure no pending work uses it.
-  void release(Allocation* allocation);
+  // The range is free for reuse: the caller has made sure no pending work uses it. Allocates
+  // nothing, so that a Storage's deleter cannot throw.
+  void release(Allocation* allocation) noexcept;
   // Returns cached blocks that hold no live range to the driver.
   void empty_cache();
 
@@ -103,7 +122,7 @@ class Allocator {
   // One list per power-of-two size, oldest first: a range freed a moment ago may still be
   // in use since the stream's last barrier, and reusing it would add a barrier between
   // independent ops.
-  std::array<std::deque<Allocation*>, kSmallSizes> free_small_;
+  std::array<FreeList, kSmallSizes> free_small_;
   std::multimap<VkDeviceSize, Allocation*> free_large_;
   Block* current_slab_ = nullptr;
   size_t allocated_ = 0, reserved_ = 0, peak_ = 0;

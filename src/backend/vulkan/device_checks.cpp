@@ -5,9 +5,6 @@
 #include <sstream>
 #include <unordered_set>
 
-#include "core/check.h"
-#include "core/user_op.h"
-
 namespace ember::vulkan {
 
 namespace {
@@ -40,7 +37,7 @@ std::string message_of(const SlotReport& report, const CheckContext& context,
   }
   const char* separator = "; ";
   for (const CheckedOperand& operand : context.operands) {
-    out << separator << operand.name << ' ' << shape_string(operand.shape);
+    out << separator << operand.name << ' ' << operand.shape.str();
     separator = ", ";
   }
   out << " (found on " << device.str() << ")";
@@ -49,23 +46,42 @@ std::string message_of(const SlotReport& report, const CheckContext& context,
 
 }  // namespace
 
-CheckContext check_context(const char* primitive, int64_t dim, CheckedOperand first,
-                           CheckedOperand second) {
+CheckedShape::CheckedShape(const Shape& shape) : rank_(shape.size()) {
+  std::copy_n(shape.begin(), std::min(rank_, kMaxDims), sizes_.begin());
+}
+
+std::string CheckedShape::str() const {
+  std::ostringstream out;
+  out << '[';
+  for (size_t i = 0; i < std::min(rank_, kMaxDims); ++i) out << (i ? "," : "") << sizes_[i];
+  if (rank_ > kMaxDims)
+    out << ",...] (" << rank_ << " dims)";
+  else
+    out << ']';
+  return out.str();
+}
+
+CheckContext check_context(const char* primitive, int64_t dim, UserOperand first,
+                           UserOperand second) {
   const UserOp* user = current_user_op;
-  if (user == nullptr) return {primitive, dim, {std::move(first), std::move(second)}};
-  return {user->name,
+  if (user != nullptr) {
+    primitive = user->name;
+    first = user->operands[0];
+    second = user->operands[1];
+  }
+  return {primitive,
           dim,
-          {CheckedOperand{user->operands[0].name, *user->operands[0].shape},
-           CheckedOperand{user->operands[1].name, *user->operands[1].shape}}};
+          {CheckedOperand{first.name, CheckedShape(*first.shape)},
+           CheckedOperand{second.name, CheckedShape(*second.shape)}}};
 }
 
 DeviceChecks::DeviceChecks(Allocation* slots, const Device& device)
-    : slots_(slots), device_(device) {
+    : slots_(slots), device_(device), dispatches_(kSlots) {
   std::memset(slots_->mapped, 0, sizeof(uint32_t) * kSlotWords * kSlots);
 }
 
 void DeviceChecks::note_uses(std::span<const BufferUse> uses, uint64_t serial,
-                             CheckContext* checked) {
+                             const CheckContext* checked) {
   uint64_t taint = checked != nullptr ? serial : 0;
   const Allocation* poisoned = nullptr;
   for (const BufferUse& use : uses) {
@@ -80,9 +96,11 @@ void DeviceChecks::note_uses(std::span<const BufferUse> uses, uint64_t serial,
     }
   }
   if (taint == 0) return;
+  reserve_log(1 + uses.size());
   if (checked != nullptr) {
-    dispatches_.push_back({serial, next_slot(), log_start_ + log_.size(), std::move(*checked)});
+    dispatches_[next_slot()] = {serial, log_end(), *checked};
     ++next_slot_;
+    ++unread_;
   }
   // A dispatch's reads come before its writes, so that a replay knows at each write
   // whether the dispatch read a poisoned range.
@@ -97,21 +115,22 @@ void DeviceChecks::note_uses(std::span<const BufferUse> uses, uint64_t serial,
   }
 }
 
-std::shared_ptr<const Error> DeviceChecks::error_in(const CheckedDispatch& dispatch) const {
-  auto* words = reinterpret_cast<uint32_t*>(slots_->mapped) + dispatch.slot * kSlotWords;
+std::shared_ptr<const Error> DeviceChecks::error_in(uint32_t slot) const {
+  auto* words = reinterpret_cast<uint32_t*>(slots_->mapped) + slot * kSlotWords;
   SlotReport report = read_slot(words);
   if (report.check == DeviceCheck::None) return nullptr;
   std::memset(words, 0, sizeof(uint32_t) * kSlotWords);
-  return std::make_shared<const Error>(message_of(report, dispatch.context, device_));
+  return std::make_shared<const Error>(message_of(report, dispatches_[slot].context, device_));
 }
 
 void DeviceChecks::resolve(uint64_t serial) {
-  while (!dispatches_.empty() && dispatches_.front().serial <= serial) {
-    if (auto error = error_in(dispatches_.front())) [[unlikely]] {
-      poison_from(dispatches_.front().log_position, error);
+  while (unread_ > 0 && oldest().serial <= serial) {
+    uint32_t slot = oldest_slot();
+    if (auto error = error_in(slot)) [[unlikely]] {
+      poison_from(dispatches_[slot].log_position, error);
       if (pending_ == nullptr) pending_ = error;
     }
-    dispatches_.pop_front();
+    --unread_;
   }
   resolved_ = std::max(resolved_, serial);
   prune_log();
@@ -121,7 +140,7 @@ void DeviceChecks::resolve(uint64_t serial) {
 // every later logged dispatch wrote after reading a poisoned range.
 void DeviceChecks::poison_from(uint64_t log_position, const std::shared_ptr<const Error>& error) {
   std::unordered_set<Allocation*> poisoned;
-  auto entry = log_.begin() + static_cast<std::ptrdiff_t>(log_position - log_start_);
+  auto entry = log_.begin() + static_cast<std::ptrdiff_t>(log_position - log_base_);
   bool reads_poison = true;  // the failed dispatch's writes count as poisoned
   for (++entry; entry != log_.end(); ++entry) {
     switch (entry->kind) {
@@ -142,18 +161,29 @@ void DeviceChecks::poison_from(uint64_t log_position, const std::shared_ptr<cons
   for (Allocation* a : poisoned) a->poison = error;
 }
 
-// Drops the entries before the oldest dispatch whose checks are unread: no replay
-// starts there.
-void DeviceChecks::prune_log() {
-  uint64_t keep_from =
-      dispatches_.empty() ? log_start_ + log_.size() : dispatches_.front().log_position;
-  while (log_start_ < keep_from) {
-    log_.pop_front();
-    ++log_start_;
-  }
+// Makes room for `entries` more, and for a Forget entry per range that may be tainted then.
+// A tainted range has a live Write entry since it was last forgotten, and a Forget untaints
+// it, so one Forget per live entry is enough until the next call.
+void DeviceChecks::reserve_log(size_t entries) {
+  size_t live = log_.size() - log_head_ + entries;
+  size_t needed = log_.size() + entries + live;
+  if (log_.capacity() < needed) log_.reserve(std::max(needed, 2 * log_.capacity()));
 }
 
-void DeviceChecks::forget(Allocation& allocation) {
+// Drops the entries before the oldest dispatch whose checks are unread: no replay starts
+// there. Their room is reused once they are half the log, which keeps compaction amortized
+// constant time per entry.
+void DeviceChecks::prune_log() {
+  uint64_t keep_from = unread_ == 0 ? log_end() : oldest().log_position;
+  log_head_ = static_cast<size_t>(keep_from - log_base_);
+  if (log_head_ == 0 || log_head_ * 2 < log_.size()) return;
+  log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(log_head_));
+  log_base_ = keep_from;
+  log_head_ = 0;
+}
+
+void DeviceChecks::forget(Allocation& allocation) noexcept {
+  // reserve_log left room for this entry, so the push does not allocate.
   if (tainted(allocation)) log_.push_back({&allocation, LogKind::Forget});
   allocation.taint = 0;
   allocation.poison.reset();

@@ -53,7 +53,7 @@ bool cpu_only(const Tensor& t) { return t.dtype() == kFloat64 || t.dim() > kMaxI
 // (x, or out for the adds, and the index).
 CheckContext index_context(const char* primitive, int64_t dim, const Tensor& indexed,
                            const Tensor& index) {
-  return check_context(primitive, dim, {"input", indexed.shape()}, {"index", index.shape()});
+  return check_context(primitive, dim, {"input", &indexed.shape()}, {"index", &index.shape()});
 }
 
 // source is x (or src for the adds), contiguous; push is filled but for the offsets and

@@ -112,7 +112,7 @@ void Stream::barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
   ++epoch_;
 }
 
-void Stream::record_uses(std::span<const BufferUse> uses, CheckContext* checked) {
+void Stream::record_uses(std::span<const BufferUse> uses, const CheckContext* checked) {
   bool hazard = false;
   for (const BufferUse& use : uses) {
     const Allocation& a = *use.allocation;

@@ -62,7 +62,7 @@ class Stream {
 
   uint64_t completed_serial() const { return completed_; }
   // The range is freed, or the host is about to write all of it.
-  void forget(Allocation& allocation) { checks_->forget(allocation); }
+  void forget(Allocation& allocation) noexcept { checks_->forget(allocation); }
   // Barriers recorded so far (the current epoch).
   uint64_t barriers() const { return epoch_; }
   // Whether work recorded since the open command buffer's last barrier reads or writes it.
@@ -80,7 +80,7 @@ class Stream {
 
   void begin();
   void make_room();
-  void record_uses(std::span<const BufferUse> uses, CheckContext* checked = nullptr);
+  void record_uses(std::span<const BufferUse> uses, const CheckContext* checked = nullptr);
   void barrier(VkPipelineStageFlags dst_stage, VkAccessFlags dst_access);
   VkDescriptorSet descriptor_set(const Pipeline& pipeline);
   void retire(Submission& submission);

@@ -16,6 +16,14 @@ bool poison_memory() {
   return poison;
 }
 
+// The counts of a kernel that binds one buffer per binding.
+std::span<const uint32_t> one_buffer_per_binding(size_t buffers) {
+  static constexpr uint32_t kOnes[kMaxBindings] = {1, 1, 1, 1, 1, 1, 1, 1};
+  EMBER_CHECK(buffers <= kMaxBindings, "vulkan", "a kernel binds at most ", kMaxBindings,
+              " buffers, got ", buffers);
+  return {kOnes, buffers};
+}
+
 }  // namespace
 
 Groups groups_for(uint64_t items, uint32_t per_group) {
@@ -116,9 +124,7 @@ void VulkanBackend::empty_cache() {
 void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> constants,
                            std::initializer_list<BufferUse> buffers, const void* push,
                            uint32_t push_bytes, Groups groups) {
-  static constexpr uint32_t kOnes[kMaxBindings] = {1, 1, 1, 1, 1, 1, 1, 1};
-  EMBER_CHECK(buffers.size() <= kMaxBindings, "vulkan", "too many buffers for one kernel");
-  launch(shader, constants, std::span<const uint32_t>(kOnes, buffers.size()),
+  launch(shader, constants, one_buffer_per_binding(buffers.size()),
          std::span<const BufferUse>(buffers.begin(), buffers.size()), push, push_bytes, groups);
 }
 
@@ -134,11 +140,10 @@ void VulkanBackend::launch_checked(std::string_view shader,
                                    std::initializer_list<uint32_t> constants,
                                    std::initializer_list<BufferUse> buffers, const void* push,
                                    uint32_t push_bytes, Groups groups, CheckedLaunch checked) {
-  static constexpr uint32_t kOnes[kMaxBindings] = {1, 1, 1, 1, 1, 1, 1, 1};
+  std::span<const uint32_t> counts = one_buffer_per_binding(buffers.size());
   std::lock_guard<std::mutex> lock(mutex_);
-  const Pipeline& pipeline =
-      pipelines_.get(shader, std::span<const uint32_t>(constants.begin(), constants.size()),
-                     std::span<const uint32_t>(kOnes, buffers.size()));
+  const Pipeline& pipeline = pipelines_.get(
+      shader, std::span<const uint32_t>(constants.begin(), constants.size()), counts);
   stream_.dispatch(pipeline, std::span<const BufferUse>(buffers.begin(), buffers.size()), push,
                    push_bytes, groups, &checked);
 }
