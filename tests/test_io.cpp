@@ -221,6 +221,31 @@ TEST_F(SafetensorsTest, DeepNestingIsRefusedWithAShortMessage) {
   expect_too_deep(objects + "1" + std::string(100'000, '}'));
 }
 
+// 50 million sizes in a header used to build ~800 MB of JSON tree, shape and strides.
+TEST_F(SafetensorsTest, ShapesOfMoreThan64DimsAreRefusedWhileParsing) {
+  std::string ones_64 = "1";
+  for (int i = 1; i < 64; ++i) ones_64 += ",1";
+  write_with_header(
+      path("d.safetensors"),
+      R"({"w": {"dtype": "F32", "shape": [)" + ones_64 + R"(], "data_offsets": [0, 4]}})", 4);
+  EXPECT_EQ(io::load_safetensors(path("d.safetensors")).at("w").dim(), 64);
+  std::string zeros = "0";
+  for (int i = 0; i < 5'000'000; ++i) zeros += ",0";
+  for (const std::string& sizes : {ones_64 + ",1", zeros}) {
+    write_with_header(
+        path("d.safetensors"),
+        R"({"w": {"dtype": "F32", "shape": [)" + sizes + R"(], "data_offsets": [0, 4]}})", 4);
+    expect_error([&] { io::load_safetensors(path("d.safetensors")); }, "load_safetensors",
+                 "has a shape with more than 64 dims");
+  }
+  expect_error(
+      [&] {
+        io::save_safetensors(path("e.safetensors"), {{"w", ones(Shape(65, 1))}});
+      },
+      "save_safetensors", "tensor 'w' has 65 dims; a safetensors file may give at most 64");
+  EXPECT_FALSE(fs::exists(path("e.safetensors")));
+}
+
 TEST_F(SafetensorsTest, MessagesQuoteAtMostAHundredCharactersOfTheFile) {
   std::string long_name(10'000, 'n');
   std::string long_dtype(10'000, 'D');

@@ -131,6 +131,29 @@ TEST(Module, LoadStateDictListsEveryMismatchAndChangesNothing) {
   EXPECT_TRUE(equal(net.fc1->weight, zeros({5, 6})));
 }
 
+// A checkpoint's keys and shapes come from the file: the message quotes a few, each cut short.
+TEST(Module, LoadStateDictQuotesAHostileStateInPart) {
+  Net net;
+  TensorDict state = net.state_dict();
+  for (int i = 0; i < 1000; ++i)
+    state[std::to_string(1000 + i) + std::string(5000, 'k')] = ones({1});
+  state["fc1.weight"] = ones(Shape(100'000, 1));
+  try {
+    net.load_state_dict(state);
+    ADD_FAILURE() << "expected ember::Error";
+  } catch (const Error& e) {
+    std::string message = e.what();
+    EXPECT_LT(message.size(), 2000u) << message.substr(0, 2000);
+    std::string first_key = "unexpected keys: 1000" + std::string(96, 'k');
+    EXPECT_NE(message.find(first_key.append("..., 1001")), std::string::npos) << message;
+    EXPECT_NE(
+        message.find(" and 995 more; shape mismatches: fc1.weight (expected [5,6], got [1,1,"),
+        std::string::npos)
+        << message;
+    EXPECT_NE(message.find(",1...)"), std::string::npos) << message;
+  }
+}
+
 TEST(Module, NonStrictLoadSkipsMissingKeys) {
   Net net;
   TensorDict partial{{"fc2.weight", full({4, 5}, 0.5)}, {"unknown", ones({2})}};

@@ -215,6 +215,41 @@ TEST(Optimizer, LoadingChecksEverythingBeforeChangingAnything) {
   refused(bad, "lr -1");
 }
 
+// Keys and shapes come from the checkpoint file: a message quotes only their first characters.
+TEST(Optimizer, LoadingQuotesHostileKeysAndShapesInPart) {
+  Tensor p = ones({3}).requires_grad_();
+  optim::AdamW adamw({p});
+  p.set_grad(ones({3}));
+  adamw.step();
+  TensorDict state = adamw.state_dict();
+  std::string long_name(1'000'000, 'x');
+  std::string cut = long_name.substr(0, 94);
+  auto refused = [&](const TensorDict& bad, const std::string& needle) {
+    try {
+      optim::AdamW({p}).load_state_dict(bad);
+      ADD_FAILURE() << "expected ember::Error";
+    } catch (const Error& e) {
+      std::string message = e.what();
+      EXPECT_LT(message.size(), 400u) << message.substr(0, 400);
+      EXPECT_NE(message.find(needle), std::string::npos) << message.substr(0, 400);
+    }
+  };
+  TensorDict bad = state;
+  bad[std::string("state.").append(long_name)] = ones({3});
+  refused(bad, std::string("unexpected optimizer state key 'state.").append(cut).append("...'"));
+  bad = state;
+  bad[std::string("state.0.").append(long_name)] = ones({3});
+  refused(bad,
+          std::string("'state.0.").append(cut, 0, 92).append("...' is not state that AdamW keeps"));
+  bad = state;
+  bad[std::string("state.9.").append(long_name)] = ones({3});
+  refused(bad, "' is for parameter 9 but the optimizer has 1");
+  bad = state;
+  bad["state.0.exp_avg"] = ones(Shape(100'000, 1));
+  refused(bad, "'state.0.exp_avg' has shape [1,1,1,");
+  refused(bad, ",1... but its parameter has [3]");
+}
+
 // A state that lost a buffer used to resume silently from zeros for it.
 TEST(Optimizer, AStateMissingABufferIsRefusedNamingParameterAndBuffer) {
   Tensor p = ones({3}).requires_grad_(), q = ones({2}).requires_grad_();

@@ -15,10 +15,10 @@
 #include <optional>
 
 #include "core/check.h"
+#include "core/excerpt.h"
 #include "core/sizes.h"
 #include "core/tensor_impl.h"
 #include "ember/ops.h"
-#include "io/excerpt.h"
 
 namespace ember::data {
 
@@ -181,7 +181,7 @@ int64_t checked_element_count(const Shape& shape, const IdxType& type, const std
     return numel;
   } catch (const Error&) {
     detail::fail(kOp, path,
-                 " declares a shape too large for a tensor: ", io::excerpt(shape_string(shape)));
+                 " declares a shape too large for a tensor: ", excerpt(shape_string(shape)));
   }
 }
 
@@ -210,10 +210,10 @@ Tensor read_idx(const std::string& path) {
     EMBER_CHECK(*left >= data_bytes, kOp, path, " is truncated: its header declares ", data_bytes,
                 " data bytes but ", *left, " follow it");
     EMBER_CHECK(*left == data_bytes, kOp, path, " has bytes after the ",
-                io::excerpt(shape_string(shape)), " values");
+                excerpt(shape_string(shape)), " values");
   }
   std::vector<uint8_t> raw = file.read_data(data_bytes);
-  EMBER_CHECK(file.at_end(), kOp, path, " has bytes after the ", io::excerpt(shape_string(shape)),
+  EMBER_CHECK(file.at_end(), kOp, path, " has bytes after the ", excerpt(shape_string(shape)),
               " values");
   Tensor out = allocate(shape, type.dtype, path);
   decode(raw, type, out.impl()->data(), numel);

@@ -10,11 +10,11 @@
 #include <set>
 
 #include "core/check.h"
+#include "core/excerpt.h"
 #include "core/sizes.h"
 #include "core/tensor_impl.h"
 #include "ember/io/file.h"
 #include "ember/ops.h"
-#include "io/excerpt.h"
 #include "io/safetensors_bytes.h"
 
 namespace ember::io {
@@ -26,6 +26,9 @@ namespace {
 
 constexpr const char* kSave = "save_safetensors";
 constexpr const char* kLoad = "load_safetensors";
+// A loaded shape's sizes are counted as they are read, so that a list of millions of them is
+// refused before it builds a tree, a shape and strides; saving refuses what could not load.
+constexpr size_t kMaxDims = 64;
 constexpr const char* kMetadataKey = "__metadata__";
 // The specification caps the header to keep a hostile file from exhausting memory.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
@@ -83,7 +86,7 @@ std::string encode_header(const std::vector<std::pair<std::string, Tensor>>& ten
   }
   std::string text = header.dump();
   // Padding with spaces keeps the byte buffer 8-byte aligned, as the specification allows.
-  text.resize((text.size() + 7) / 8 * 8, ' ');
+  text.resize(checked_round_up(text.size(), 8, kSave), ' ');
   return text;
 }
 
@@ -102,6 +105,8 @@ void save_safetensors(const std::string& path, const TensorDict& tensors,
     EMBER_CHECK(!name.empty() && name != kMetadataKey, kSave, "invalid tensor name '",
                 excerpt(name), "'");
     EMBER_CHECK(tensor.defined(), kSave, "tensor '", excerpt(name), "' is undefined");
+    EMBER_CHECK(tensor.dim() <= static_cast<int64_t>(kMaxDims), kSave, "tensor '", excerpt(name),
+                "' has ", tensor.dim(), " dims; a safetensors file may give at most ", kMaxDims);
     host.emplace_back(name, tensor.detach().to(kCPU).contiguous());
   }
   std::string header;
@@ -135,6 +140,7 @@ constexpr int kMaxNesting = 3;
 nlohmann::json parse_json(std::string_view text, const std::string& path) {
   using Event = nlohmann::json::parse_event_t;
   int depth = 0;
+  size_t innermost_length = 0;
   std::vector<std::set<std::string>> keys_of_open_objects;
   auto guard = [&](int, Event event, nlohmann::json& parsed) {
     switch (event) {
@@ -145,6 +151,7 @@ nlohmann::json parse_json(std::string_view text, const std::string& path) {
         ++depth;
         EMBER_CHECK(depth <= kMaxNesting, kLoad, path, " has a header nested deeper than the ",
                     kMaxNesting, " levels of the safetensors format");
+        innermost_length = 0;
         break;
       case Event::object_end:
         keys_of_open_objects.pop_back();
@@ -159,6 +166,10 @@ nlohmann::json parse_json(std::string_view text, const std::string& path) {
         break;
       }
       case Event::value:
+        if (depth == kMaxNesting) {
+          EMBER_CHECK(++innermost_length <= kMaxDims, kLoad, path, " has a shape with more than ",
+                      kMaxDims, " dims (the most a safetensors file may give)");
+        }
         break;
     }
     return true;

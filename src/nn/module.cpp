@@ -6,6 +6,7 @@
 
 #include "autograd/graph.h"
 #include "core/check.h"
+#include "core/excerpt.h"
 #include "core/tensor_impl.h"
 #include "ember/autograd.h"
 #include "ember/ops.h"
@@ -143,6 +144,20 @@ std::string join(const std::vector<std::string>& names, const std::string& separ
   return out;
 }
 
+// A state read from a file may differ in millions of keys: a message lists the first few.
+constexpr size_t kMaxListedKeys = 5;
+
+std::string listed(const std::vector<std::string>& problems) {
+  size_t shown = std::min(problems.size(), kMaxListedKeys);
+  std::string out = join({problems.begin(), problems.begin() + static_cast<ptrdiff_t>(shown)});
+  if (problems.size() > shown) out += " and " + std::to_string(problems.size() - shown) + " more";
+  return out;
+}
+
+std::string shape_excerpt(const Tensor& tensor) {
+  return tensor.defined() ? excerpt(shape_string(tensor.shape())) : std::string("undefined");
+}
+
 }  // namespace
 
 void Module::load_state_dict(const TensorDict& state, bool strict) {
@@ -153,21 +168,19 @@ void Module::load_state_dict(const TensorDict& state, bool strict) {
     if (found == state.end()) {
       missing.push_back(name);
     } else if (!found->second.defined() || found->second.shape() != tensor.shape()) {
-      mismatched.push_back(name + " (expected " + shape_string(tensor.shape()) + ", got " +
-                           (found->second.defined() ? shape_string(found->second.shape())
-                                                    : std::string("undefined")) +
-                           ")");
+      mismatched.push_back(excerpt(name) + " (expected " + shape_excerpt(tensor) + ", got " +
+                           shape_excerpt(found->second) + ")");
     }
   }
   for (const auto& entry : state) {
-    if (!own.count(entry.first)) unexpected.push_back(entry.first);
+    if (strict && !own.count(entry.first)) unexpected.push_back(excerpt(entry.first));
   }
   bool names_differ = strict && (!missing.empty() || !unexpected.empty());
   if (names_differ || !mismatched.empty()) {
     std::vector<std::string> problems;
-    if (strict && !missing.empty()) problems.push_back("missing keys: " + join(missing));
-    if (strict && !unexpected.empty()) problems.push_back("unexpected keys: " + join(unexpected));
-    if (!mismatched.empty()) problems.push_back("shape mismatches: " + join(mismatched));
+    if (strict && !missing.empty()) problems.push_back("missing keys: " + listed(missing));
+    if (strict && !unexpected.empty()) problems.push_back("unexpected keys: " + listed(unexpected));
+    if (!mismatched.empty()) problems.push_back("shape mismatches: " + listed(mismatched));
     detail::fail("load_state_dict", "the state does not fit ", describe(), ": ",
                  join(problems, "; "));
   }

@@ -11,6 +11,7 @@
 #include "autograd/graph.h"
 #include "core/backend.h"
 #include "core/check.h"
+#include "core/excerpt.h"
 #include "core/tensor_impl.h"
 #include "ember/autograd.h"
 #include "ember/ops.h"
@@ -70,7 +71,7 @@ constexpr const char* kLoad = "load_state_dict";
 Tensor scalar_entry(const TensorDict& state, const std::string& key) {
   auto found = state.find(key);
   EMBER_CHECK(found != state.end() && found->second.defined() && found->second.numel() == 1, kLoad,
-              "optimizer state has no scalar '", key, "'");
+              "optimizer state has no scalar '", excerpt(key), "'");
   return found->second;
 }
 
@@ -82,14 +83,14 @@ int64_t step_entry(const TensorDict& state, const std::string& key) {
   Tensor entry = scalar_entry(state, key);
   if (entry.dtype() == kInt64) {
     int64_t step = entry.item<int64_t>();
-    EMBER_CHECK(step >= 0 && step <= kMaxStep, kLoad, "'", key, "' is ", step,
+    EMBER_CHECK(step >= 0 && step <= kMaxStep, kLoad, "'", excerpt(key), "' is ", step,
                 ", not an integer in [0, 2^62]");
     return step;
   }
   double step = entry.item<double>();
   EMBER_CHECK(std::isfinite(step) && step >= 0 && step <= static_cast<double>(kMaxStep) &&
                   step == std::floor(step),
-              kLoad, "'", key, "' is ", step, ", not a finite integer in [0, 2^62]");
+              kLoad, "'", excerpt(key), "' is ", step, ", not a finite integer in [0, 2^62]");
   return static_cast<int64_t>(step);
 }
 
@@ -103,8 +104,8 @@ std::pair<size_t, std::string> split_key(const std::string& key, size_t params) 
     auto [end, error] = std::from_chars(key.data() + kPrefix.size(), key.data() + dot, index);
     ok = error == std::errc() && end == key.data() + dot;
   }
-  EMBER_CHECK(ok, kLoad, "unexpected optimizer state key '", key, "'");
-  EMBER_CHECK(index < params, kLoad, "'", key, "' is for parameter ", index,
+  EMBER_CHECK(ok, kLoad, "unexpected optimizer state key '", excerpt(key), "'");
+  EMBER_CHECK(index < params, kLoad, "'", excerpt(key), "' is for parameter ", index,
               " but the optimizer has ", params);
   return {index, key.substr(dot + 1)};
 }
@@ -127,11 +128,12 @@ void Optimizer::load_state_dict(const TensorDict& state) {
       param_steps[index] = step_entry(state, key);
       continue;
     }
-    EMBER_CHECK(std::find(names.begin(), names.end(), name) != names.end(), kLoad, "'", key,
-                "' is not state that ", name_, " keeps");
-    EMBER_CHECK(tensor.defined() && tensor.shape() == p.shape(), kLoad, "'", key, "' has shape ",
-                tensor.defined() ? tensor.shape() : Shape{}, " but its parameter has ", p.shape());
-    EMBER_CHECK(tensor.dtype() == p.dtype(), kLoad, "'", key, "' is ", tensor.dtype(),
+    EMBER_CHECK(std::find(names.begin(), names.end(), name) != names.end(), kLoad, "'",
+                excerpt(key), "' is not state that ", name_, " keeps");
+    EMBER_CHECK(tensor.defined() && tensor.shape() == p.shape(), kLoad, "'", excerpt(key),
+                "' has shape ", excerpt(shape_string(tensor.defined() ? tensor.shape() : Shape{})),
+                " but its parameter has ", p.shape());
+    EMBER_CHECK(tensor.dtype() == p.dtype(), kLoad, "'", excerpt(key), "' is ", tensor.dtype(),
                 " but its parameter is ", p.dtype());
     buffers[index][name] = tensor.to(p.device(), p.dtype()).clone();
   }

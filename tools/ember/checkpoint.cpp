@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/excerpt.h"
+
 #include "models.h"
 #include "option_limits.h"
 
@@ -80,7 +82,7 @@ class MetadataReader {
     const std::string& value = text(key);
     if (std::find(known.begin(), known.end(), value) == known.end()) {
       std::string problem = "'";
-      problem.append(value, 0, 40).append("' is not one of ").append(joined(known));
+      problem.append(excerpt(value)).append("' is not one of ").append(joined(known));
       refuse(key, problem);
     }
     return value;

@@ -4,17 +4,11 @@
 #include <cmath>
 #include <system_error>
 
+#include "core/excerpt.h"
+
 namespace ember::cli {
 
 namespace {
-
-// A message quotes at most this much of what it was given.
-constexpr size_t kQuoted = 40;
-
-std::string quoted(std::string_view text) {
-  if (text.size() <= kQuoted) return std::string(text);
-  return std::string(text.substr(0, kQuoted)) + "...";
-}
 
 // The whole of text as a number of type T, or the reason it is not one.
 template <typename T>
@@ -30,10 +24,10 @@ std::string parse_integer(std::string_view text, const IntegerLimit& limit, int6
   int64_t parsed = 0;
   std::errc error = parse_whole(text, parsed);
   if (error == std::errc::invalid_argument) {
-    return quoted(text) + " is not an integer (" + limit.text + ")";
+    return excerpt(text) + " is not an integer (" + limit.text + ")";
   }
   if (error != std::errc() || parsed < limit.min || parsed > limit.max) {
-    return quoted(text) + " is out of range: " + limit.text;
+    return excerpt(text) + " is out of range: " + limit.text;
   }
   value = parsed;
   return {};
@@ -43,9 +37,9 @@ std::string parse_unsigned(std::string_view text, uint64_t& value) {
   uint64_t parsed = 0;
   std::errc error = parse_whole(text, parsed);
   if (error == std::errc::invalid_argument) {
-    return quoted(text) + " is not an integer from " + kUnsignedLimitText;
+    return excerpt(text) + " is not an integer from " + kUnsignedLimitText;
   }
-  if (error != std::errc()) return quoted(text) + " is out of range: " + kUnsignedLimitText;
+  if (error != std::errc()) return excerpt(text) + " is out of range: " + kUnsignedLimitText;
   value = parsed;
   return {};
 }
@@ -54,10 +48,10 @@ std::string parse_lr(std::string_view text, double& value) {
   double parsed = 0;
   std::errc error = parse_whole(text, parsed);
   if (error == std::errc::invalid_argument || std::isnan(parsed)) {
-    return quoted(text) + " is not a number in " + kLrLimitText;
+    return excerpt(text) + " is not a number in " + kLrLimitText;
   }
   if (error != std::errc() || !(parsed >= 0 && parsed <= kMaxLr)) {
-    return quoted(text) + " is out of range " + kLrLimitText;
+    return excerpt(text) + " is out of range " + kLrLimitText;
   }
   value = parsed;
   return {};

@@ -11,6 +11,7 @@
 
 #include "backend/vulkan/stream.h"
 #include "core/check.h"
+#include "core/excerpt.h"
 #include "core/sizes.h"
 
 namespace ember::vulkan {
@@ -29,10 +30,9 @@ std::string mib(size_t bytes) {
 
 // The value as a message quotes it, cut short when it is long.
 std::string quoted(std::string_view text) {
-  constexpr size_t kMaxQuoted = 100;
-  if (text.size() <= kMaxQuoted) return "'" + std::string(text) + "'";
-  return "'" + std::string(text.substr(0, kMaxQuoted)) + "...' (" + std::to_string(text.size()) +
-         " characters)";
+  std::string out = "'" + excerpt(text) + "'";
+  if (text.size() > kMaxQuotedChars) out += " (" + std::to_string(text.size()) + " characters)";
+  return out;
 }
 
 [[noreturn]] void bad_memory_limit(std::string_view text, const char* why) {

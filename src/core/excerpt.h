@@ -1,12 +1,12 @@
-// Error messages quote what a file holds only in part, so that no hostile file can fill a
-// terminal or a log through a message.
+// Error messages quote what a file or the user gave only in part, so that no hostile input
+// can fill a terminal or a log through a message.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace ember::io {
+namespace ember {
 
 inline constexpr size_t kMaxQuotedChars = 100;
 
@@ -16,4 +16,4 @@ inline std::string excerpt(std::string_view text) {
   return std::string(text.substr(0, kMaxQuotedChars)) + "...";
 }
 
-}  // namespace ember::io
+}  // namespace ember
