@@ -99,8 +99,13 @@ Usage& usage() {
   return *counters;
 }
 
-void release(void* data, size_t nbytes, void* /*context*/) {
-  size_t size = rounded_size(nbytes);
+// A deleter must not throw, and allocate already checked that this rounding fits.
+size_t allocated_size(size_t nbytes) noexcept {
+  return (std::max<size_t>(nbytes, 1) + kAlignment - 1) & ~(kAlignment - 1);
+}
+
+void release(void* data, size_t nbytes, void* /*context*/) noexcept {
+  size_t size = allocated_size(nbytes);
   usage().remove(size);
   if (size >= kCachedBlock) {
     block_cache().give(data, size);
