@@ -183,8 +183,9 @@ class Tensor {
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
 
  private:
-  // Room for every element as T on the host; a count past what a tensor may hold, or one the
-  // host cannot allocate, is an Error from to_vector rather than bad_alloc or length_error.
+  // Room for every element as T on the host; a count past what a tensor may hold or past this
+  // machine's memory is refused before allocating, and one the host still cannot allocate is
+  // an Error from to_vector rather than bad_alloc or length_error.
   template <typename T>
   std::vector<T> host_vector() const {
     size_t count = host_element_count(dtype_of<T>::value);

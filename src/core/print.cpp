@@ -1,5 +1,6 @@
 // Printing tensors exactly as PyTorch's torch/_tensor_str.py does (default print options:
 // precision 4, line width 80, summarised above 1000 elements with 3 edge items).
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/sizes.h"
 #include "core/tensor_impl.h"
 #include "ember/autograd.h"
 #include "ember/ops.h"
@@ -198,8 +200,21 @@ Tensor shown_part(const Tensor& tensor) {
   return part;
 }
 
+// The elements shown_part keeps: a summary keeps 2 * kEdgeItems of each longer dim, so many
+// short dims can still multiply past this machine's memory.
+int64_t shown_count(const Tensor& tensor, bool summarize) {
+  int64_t count = 1;
+  for (int64_t size : tensor.shape()) {
+    int64_t kept = summarize ? std::min<int64_t>(size, 2 * kEdgeItems) : size;
+    count = checked_mul(count, kept, "to_string", "the printed elements");
+  }
+  return count;
+}
+
 HostValues to_host(const Tensor& tensor) {
   bool summarize = tensor.numel() > kThreshold;
+  check_host_buffer(checked_nbytes(shown_count(tensor, summarize), kFloat64, "to_string"),
+                    "to_string");
   Tensor shown = summarize ? shown_part(tensor) : tensor;
   HostValues host{tensor.dtype(), tensor.shape(), contiguous_strides(shown.shape()), {}, {},
                   summarize};

@@ -1,5 +1,7 @@
 #include "core/sizes.h"
 
+#include <unistd.h>
+
 #include "core/check.h"
 
 namespace ember {
@@ -55,6 +57,27 @@ size_t checked_view_extent(const Shape& shape, const Shape& strides, int64_t off
   EMBER_CHECK(first >= 0, op, "a view of shape ", shape, ", strides ", strides, " and offset ",
               offset, " reaches before the start of its storage");
   return checked_nbytes(checked_add(last, 1, op, "the view's extent"), dtype, op);
+}
+
+uint64_t host_memory_bytes() {
+  static const uint64_t bytes = [] {
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page_size = sysconf(_SC_PAGE_SIZE);
+    uint64_t total = 0;
+    // A system that does not say lets the allocation itself decide.
+    if (pages <= 0 || page_size <= 0 ||
+        __builtin_mul_overflow(static_cast<uint64_t>(pages), static_cast<uint64_t>(page_size),
+                               &total)) {
+      return UINT64_MAX;
+    }
+    return total;
+  }();
+  return bytes;
+}
+
+void check_host_buffer(size_t nbytes, const char* op) {
+  EMBER_CHECK(nbytes <= host_memory_bytes(), op, nbytes, " bytes do not fit in the ",
+              host_memory_bytes(), " bytes of this machine's memory");
 }
 
 }  // namespace ember

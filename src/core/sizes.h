@@ -31,4 +31,11 @@ size_t checked_nbytes(int64_t numel, DType dtype, const char* op);
 size_t checked_view_extent(const Shape& shape, const Shape& strides, int64_t offset, DType dtype,
                            const char* op);
 
+// The bytes of physical memory this machine has: the most one host buffer could ever hold.
+uint64_t host_memory_bytes();
+// Refuses a host buffer of nbytes past host_memory_bytes before anything is allocated: such a
+// request may be granted by overcommit and then kill the process when it is filled, and under
+// AddressSanitizer a refused operator new aborts instead of throwing.
+void check_host_buffer(size_t nbytes, const char* op);
+
 }  // namespace ember

@@ -34,7 +34,12 @@ bool Tensor::is_alias_of(const Tensor& other) const {
 
 size_t Tensor::host_element_count(DType dst_dtype) const {
   ops::check_defined(*this, "to_vector");
-  return checked_nbytes(numel(), dst_dtype, "to_vector") / itemsize(dst_dtype);
+  size_t nbytes = checked_nbytes(numel(), dst_dtype, "to_vector");
+  check_host_buffer(nbytes, "to_vector");
+  // read_elements also holds the source's elements on the host: refused here, before the
+  // vector is allocated.
+  check_host_buffer(checked_nbytes(numel(), dtype(), "to_vector"), "to_vector");
+  return nbytes / itemsize(dst_dtype);
 }
 
 void Tensor::host_out_of_memory(size_t count, DType dst_dtype) const {
