@@ -108,8 +108,13 @@ edit --meta history='{"step_loss":[],"epoch_loss":[null],"test_accuracy":[0.5]}'
 resume "field 'history': epoch_loss holds something other than finite numbers"
 edit --meta history='{"step_loss":[],"epoch_loss":[],"test_accuracy":[]}'
 resume "field 'history': epoch_loss has 0 values for 1 epochs"
-edit --meta history='[[['
+edit --meta history='[['
 resume "field 'history': not a JSON object"
+# A history of nested lists built a JSON tree as large as the text allowed.
+edit --meta history="{\"step_loss\":$(printf '[%.0s' {1..100000})}"
+resume "field 'history': nested deeper than an object of lists"
+edit --meta history='{"step_loss":[],"epoch_loss":[1,2],"test_accuracy":[0.5]}'
+resume "field 'history': epoch_loss has more than 1 values"
 edit --drop optimizer.state.0.exp_avg_sq
 resume "the state of parameter 0 has no 'exp_avg_sq' (state.0.exp_avg_sq)"
 edit --scalar optimizer.step=F64:nan
@@ -118,6 +123,9 @@ edit --scalar optimizer.state.1.step=F64:1e300
 resume "'state.1.step' is 1e+300, not a finite integer"
 edit --meta batch_size=0  # eval reads the same metadata
 expect_refusal "field 'batch_size': 0 is out of range" eval --checkpoint "$work/bad.safetensors"
+# An empty test set printed test_accuracy nan with exit 0.
+expect_refusal "[eval] the test set in $work/empty has no examples" eval \
+  --checkpoint "$work/good.safetensors" --data-root "$work/empty"
 
 # The untouched checkpoint still resumes.
 "$ember" train "${small[@]}" --epochs 2 --resume "$work/good.safetensors" >"$work/ok.txt" 2>&1 ||

@@ -1,6 +1,7 @@
 #include "checkpoint.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -102,25 +103,6 @@ class MetadataReader {
     check(key, parse_lr(text(key), value));
     return value;
   }
-  // One curve of the history: as many finite values as expected (any count for -1).
-  std::vector<double> curve(const nlohmann::json& history, const char* key,
-                            int64_t expected) const {
-    auto found = history.find(key);
-    if (found == history.end() || !found->is_array())
-      refuse("history", "no list " + std::string(key));
-    std::vector<double> values;
-    for (const nlohmann::json& value : *found) {
-      if (!value.is_number() || !std::isfinite(value.get<double>())) {
-        refuse("history", std::string(key) + " holds something other than finite numbers");
-      }
-      values.push_back(value.get<double>());
-    }
-    if (expected >= 0 && values.size() != static_cast<size_t>(expected)) {
-      refuse("history", std::string(key) + " has " + std::to_string(values.size()) +
-                            " values for " + std::to_string(expected) + " epochs");
-    }
-    return values;
-  }
   [[noreturn]] void refuse(const char* key, const std::string& problem) const {
     throw Error("[checkpoint] " + path_ + ": field '" + key + "': " + problem);
   }
@@ -139,6 +121,84 @@ class MetadataReader {
   io::Metadata metadata_;
 };
 
+// A run may resume with at most this many step losses (128 MiB of them).
+constexpr size_t kMaxStepLosses = size_t{1} << 24;
+
+struct Curve {
+  const char* key;
+  std::vector<double>* values;
+  size_t limit;
+  bool one_per_epoch;
+  bool read = false;
+};
+
+void append(const MetadataReader& reader, Curve& curve, const nlohmann::json& value) {
+  if (!value.is_number() || !std::isfinite(value.get<double>())) {
+    reader.refuse("history", std::string(curve.key) + " holds something other than finite numbers");
+  }
+  if (curve.values->size() == curve.limit) {
+    reader.refuse("history", std::string(curve.key) + " has more than " +
+                                 std::to_string(curve.limit) + " values");
+  }
+  curve.values->push_back(value.get<double>());
+}
+
+// The history, read value by value into its curves with no JSON tree kept, so that a
+// hostile text costs no more than the curves it may hold: nesting deeper than an object of
+// lists, a value other than a finite number and a curve past its limit are refused as read.
+History read_history(const MetadataReader& reader, int64_t epochs_done) {
+  using Event = nlohmann::json::parse_event_t;
+  History history;
+  size_t epochs = static_cast<size_t>(epochs_done);
+  std::array<Curve, 3> curves{{{"step_loss", &history.step_loss, kMaxStepLosses, false},
+                               {"epoch_loss", &history.epoch_loss, epochs, true},
+                               {"test_accuracy", &history.test_accuracy, epochs, true}}};
+  int depth = 0;
+  Curve* named = nullptr;  // the curve that the last top-level key names
+  Curve* open = nullptr;   // the curve whose list is being read
+  auto read = [&](int, Event event, nlohmann::json& parsed) {
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        if (++depth > 2) reader.refuse("history", "nested deeper than an object of lists");
+        if (depth == 2 && event == Event::array_start && named) {
+          if (named->read) reader.refuse("history", std::string(named->key) + " given twice");
+          open = named;
+          open->read = true;
+        }
+        return true;
+      case Event::object_end:
+      case Event::array_end:
+        if (depth-- == 2) open = nullptr;
+        return true;
+      case Event::key: {
+        if (depth != 1) return true;
+        const auto& key = parsed.get_ref<const std::string&>();
+        auto found = std::find_if(curves.begin(), curves.end(),
+                                  [&](const Curve& curve) { return key == curve.key; });
+        named = found == curves.end() ? nullptr : &*found;
+        return true;
+      }
+      case Event::value:
+        if (open) append(reader, *open, parsed);
+        return depth == 0;  // a value inside the object is in its curve, not in a tree
+    }
+    return true;
+  };
+  nlohmann::json top = nlohmann::json::parse(reader.text("history"), read,
+                                             /*allow_exceptions=*/false);
+  if (!top.is_object()) reader.refuse("history", "not a JSON object");
+  for (const Curve& curve : curves) {
+    if (!curve.read) reader.refuse("history", "no list " + std::string(curve.key));
+    if (curve.one_per_epoch && curve.values->size() != epochs) {
+      reader.refuse("history", std::string(curve.key) + " has " +
+                                   std::to_string(curve.values->size()) + " values for " +
+                                   std::to_string(epochs) + " epochs");
+    }
+  }
+  return history;
+}
+
 }  // namespace
 
 CheckpointInfo read_checkpoint_info(const std::string& path) {
@@ -151,12 +211,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   info.lr = reader.lr("lr");
   info.seed = reader.unsigned_integer("seed");
   info.rng = {reader.unsigned_integer("rng_seed"), reader.unsigned_integer("rng_offset")};
-  nlohmann::json history =
-      nlohmann::json::parse(reader.text("history"), nullptr, /*allow_exceptions=*/false);
-  if (!history.is_object()) reader.refuse("history", "not a JSON object");
-  info.history = {reader.curve(history, "step_loss", -1),
-                  reader.curve(history, "epoch_loss", info.epochs_done),
-                  reader.curve(history, "test_accuracy", info.epochs_done)};
+  info.history = read_history(reader, info.epochs_done);
   return info;
 }
 

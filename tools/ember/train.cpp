@@ -147,10 +147,12 @@ void check_writable(const std::string& path, const char* flag) {
   std::remove(probe.c_str());
 }
 
-void check_not_empty(const data::Dataset& dataset, const char* split, const TrainOptions& o) {
+// An empty set would train no step and report an accuracy of NaN.
+void check_not_empty(const data::Dataset& dataset, const char* split, const std::string& data_root,
+                     const char* op) {
   if (dataset.size() == 0) {
-    throw Error(std::string("[train] the ") + split + " set in " + o.data_root +
-                " has no examples");
+    throw Error(std::string("[").append(op).append("] the ").append(split).append(" set in ") +
+                data_root + " has no examples");
   }
 }
 
@@ -166,8 +168,8 @@ void train(const TrainOptions& o) {
   data::FashionMNIST train_full(data::Split::Train, o.data_root);
   data::FashionMNIST test_full(data::Split::Test, o.data_root);
   Head train_set(train_full, o.train_samples), test_set(test_full, o.test_samples);
-  check_not_empty(train_set, "training", o);
-  check_not_empty(test_set, "test", o);
+  check_not_empty(train_set, "training", o.data_root, "train");
+  check_not_empty(test_set, "test", o.data_root, "train");
   data::DataLoader loader(train_set,
                           {.batch_size = info.batch_size, .shuffle = true, .seed = info.seed});
   if (!o.resume.empty()) {
@@ -220,6 +222,7 @@ void eval(const EvalOptions& o) {
   model->to(device);
   load_checkpoint(o.checkpoint, model.get(), nullptr, device);
   data::FashionMNIST test(data::Split::Test, o.data_root);
+  check_not_empty(test, "test", o.data_root, "eval");
   double accuracy = evaluate(*model, test, device);
   std::cout << "test_accuracy " << format_fixed(accuracy, 4) << std::endl;
   nlohmann::json summary = {{"model", info.model},
