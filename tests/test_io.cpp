@@ -330,6 +330,18 @@ TEST_F(SafetensorsTest, ByteRangesMustTileTheDataExactly) {
                  "not two unsigned integers");
 }
 
+TEST_F(SafetensorsTest, BoolBytesOtherThanZeroOrOneAreRefused) {
+  const std::string header = R"({"flag": {"dtype": "BOOL", "shape": [4], "data_offsets": [0, 4]}})";
+  uint64_t length = header.size();
+  std::string prefix = std::string(reinterpret_cast<const char*>(&length), 8) + header;
+  write_bytes(path("b.safetensors"), prefix + std::string("\x01\x00\x01\x00", 4));
+  EXPECT_EQ(io::load_safetensors(path("b.safetensors")).at("flag").to_vector<bool>(),
+            (std::vector<bool>{true, false, true, false}));
+  write_bytes(path("b.safetensors"), prefix + std::string("\x01\x00\x44\x00", 4));
+  expect_error([&] { io::load_safetensors(path("b.safetensors")); }, "load_safetensors",
+               "BOOL tensor 'flag' holds byte 68 at element 2; a bool is stored as 0 or 1");
+}
+
 TEST_F(SafetensorsTest, ShapesMustBeNonNegativeIntegersWhoseBytesMatchTheRange) {
   auto expect_refused = [&](const std::string& shape, const std::string& needle) {
     write_with_header(path("s.safetensors"), R"({"w": {"dtype": "F32", "shape": )" + shape +

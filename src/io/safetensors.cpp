@@ -312,6 +312,15 @@ class Header {
   uint64_t data_size_ = 0;
 };
 
+// A BOOL byte other than 0 or 1 is no value of C++'s bool: reading it would be undefined.
+void check_bool_bytes(const char* data, const Entry& entry, const std::string& path) {
+  const char* end = data + (entry.end - entry.begin);
+  const char* bad = std::find_if(data, end, [](char byte) { return byte != 0 && byte != 1; });
+  EMBER_CHECK(bad == end, kLoad, path, ": BOOL tensor '", excerpt(entry.name), "' holds byte ",
+              int{static_cast<uint8_t>(*bad)}, " at element ", bad - data,
+              "; a bool is stored as 0 or 1");
+}
+
 // nlohmann's exceptions become ember::Error naming the file: no caller sees a JSON library.
 template <typename Fn>
 auto naming_json_errors(const char* op, const std::string& path, Fn&& read) {
@@ -330,6 +339,7 @@ TensorDict parse_safetensors(const std::string& bytes, const std::string& name,
     Header header(name, bytes);
     TensorDict tensors;
     for (const Entry& entry : header.entries()) {
+      if (entry.dtype == kBool) check_bool_bytes(header.data() + entry.begin, entry, name);
       Tensor host = from_data(header.data() + entry.begin, shape_numel(entry.shape), entry.dtype,
                               entry.shape);
       tensors.emplace(entry.name, host.to(device));
