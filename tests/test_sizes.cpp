@@ -108,8 +108,15 @@ TEST(SizesCreation, RandomOpsNameThemselves) {
 
 TEST(SizesCreation, AnAllocationTheSystemRefusesIsOutOfMemory) {
   // 2^61 bytes is within kMaxTensorBytes but past any machine's address space.
-  expect_error([] { empty({1LL << 59}, kFloat32); }, "cpu", "out of memory");
-  expect_error([] { empty({1LL << 59}, kFloat32); }, "cpu", "2305843009213693952 bytes");
+  expect_error([] { empty({1LL << 59}, kFloat32); }, "empty",
+               "out of memory: the system refused 2305843009213693952 bytes");
+  Tensor wide = ones({1}).expand({1LL << 59});
+  expect_error([&] { wide.contiguous(); }, "contiguous", "out of memory");
+  expect_error([&] { wide.clone(); }, "clone", "out of memory");
+  expect_error([&] { exp(wide); }, "exp", "out of memory");
+  expect_error([&] { wide.to(kFloat16); }, "to", "out of memory");
+  expect_error([&] { cumsum(wide, 0); }, "cumsum", "out of memory");
+  expect_error([&] { bernoulli(wide); }, "bernoulli", "out of memory");
 }
 
 // Defect: eye(n) allocated n * n bytes without checking the product.
@@ -198,7 +205,16 @@ TEST(SizesViews, ExpandRefusesWrappingShapes) {
         wide.unsqueeze(0).expand({4, 1LL << 62});
       },
       "expand", "more elements than an int64 counts");
-  expect_error([&] { wide.contiguous(); }, "empty", "bytes a tensor may hold");
+  expect_error([&] { wide.contiguous(); }, "contiguous", "bytes a tensor may hold");
+  expect_error([&] { wide.clone(); }, "clone", "bytes a tensor may hold");
+  expect_error([&] { neg(wide); }, "neg", "bytes a tensor may hold");
+  expect_error([&] { wide.to(kInt64); }, "to", "bytes a tensor may hold");
+  expect_error(
+      [] {
+        sum(ones({1, 1}).expand({1LL << 61, 2}), {1});
+      },
+      "sum", "bytes a tensor may hold");
+  expect_error([&] { softmax(wide, 0); }, "softmax", "bytes a tensor may hold");
 }
 
 TEST(SizesViews, SliceNarrowAndSelectStayInsideTheirDimension) {

@@ -19,6 +19,12 @@ const char* binary_op_name(BinaryOp op) {
   return names[static_cast<int>(op)];
 }
 
+const char* reduce_op_name(ReduceOp op) {
+  static const char* const names[] = {"sum",    "mean",   "prod", "max", "min",
+                                      "argmax", "argmin", "all",  "any"};
+  return names[static_cast<int>(op)];
+}
+
 bool writes_bool(UnaryOp op) {
   return op == UnaryOp::LogicalNot || op == UnaryOp::IsNan || op == UnaryOp::IsInf;
 }

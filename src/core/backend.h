@@ -78,6 +78,7 @@ enum class Distribution : uint8_t {
 
 const char* unary_op_name(UnaryOp op);
 const char* binary_op_name(BinaryOp op);
+const char* reduce_op_name(ReduceOp op);
 bool writes_bool(UnaryOp op);
 bool writes_bool(BinaryOp op);
 bool is_arg_reduction(ReduceOp op);

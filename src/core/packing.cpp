@@ -12,7 +12,7 @@ AroundDim::AroundDim(const Shape& shape, int64_t dim) {
 
 Tensor contiguous_copy(const Tensor& x, Backend& backend) {
   if (x.is_contiguous()) return x;
-  Tensor copy = make_tensor(x.shape(), x.dtype(), x.device());
+  Tensor copy = make_tensor(x.shape(), x.dtype(), x.device(), "contiguous");
   backend.copy(x, copy);
   return copy;
 }

@@ -1,6 +1,7 @@
 #include "core/tensor_impl.h"
 
 #include <cstdint>
+#include <string_view>
 
 #include "core/backend.h"
 #include "core/check.h"
@@ -41,10 +42,28 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, DType dtype, Shape shap
       numel_(shape_numel(shape_)),
       contiguous_(compute_contiguous(shape_, strides_, numel_)) {}
 
+namespace {
+
+// A backend names itself in its errors ("[cpu] out of memory: ..."): the user called op, so
+// the error is raised again from op with the backend's own words kept.
+std::shared_ptr<Storage> allocate_for(const Device& device, size_t nbytes, const char* op) {
+  Backend& backend = backend_for(device);
+  try {
+    return backend.allocate(nbytes);
+  } catch (const Error& error) {
+    std::string_view message = error.what();
+    size_t prefix_end = message.starts_with('[') ? message.find("] ") : std::string_view::npos;
+    if (prefix_end != std::string_view::npos) message.remove_prefix(prefix_end + 2);
+    detail::fail(op, message);
+  }
+}
+
+}  // namespace
+
 Tensor make_tensor(const Shape& shape, DType dtype, const Device& device, const char* op) {
   size_t nbytes = checked_nbytes(checked_numel(shape, op), dtype, op);
   Shape strides = contiguous_strides(shape, op);
-  auto storage = backend_for(device).allocate(nbytes);
+  auto storage = allocate_for(device, nbytes, op);
   return Tensor(
       std::make_shared<TensorImpl>(std::move(storage), dtype, shape, std::move(strides), 0));
 }

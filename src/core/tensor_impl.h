@@ -59,8 +59,9 @@ class TensorImpl {
   bool contiguous_;
 };
 
-// A new, contiguous, uninitialised tensor; a shape too large to hold is an Error from op.
-Tensor make_tensor(const Shape& shape, DType dtype, const Device& device, const char* op = "empty");
+// A new, contiguous, uninitialised tensor. op is the op the user called: a shape too large to
+// hold, or memory the backend cannot find, is an Error from op.
+Tensor make_tensor(const Shape& shape, DType dtype, const Device& device, const char* op);
 // A view of base's storage with another layout; carries no autograd state. A layout that
 // reaches outside the storage is an Error from op.
 Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset,

@@ -13,7 +13,7 @@ namespace {
 
 Tensor copy_to_device(const Tensor& x, const Device& device) {
   Tensor src = x.contiguous();
-  Tensor out = make_tensor(src.shape(), src.dtype(), device);
+  Tensor out = make_tensor(src.shape(), src.dtype(), device, "to");
   size_t nbytes = static_cast<size_t>(src.numel()) * itemsize(src.dtype());
   size_t src_offset = static_cast<size_t>(src.storage_offset()) * itemsize(src.dtype());
   if (nbytes == 0) return out;
@@ -47,7 +47,7 @@ Tensor Tensor::to(const Device& device) const {
 Tensor Tensor::to(DType dtype) const {
   ops::check_defined(*this, "to");
   if (this->dtype() == dtype) return *this;
-  Tensor out = ops::cast(*this, dtype);
+  Tensor out = ops::cast(*this, dtype, "to");
   if (autograd::needs_grad(*this) && ember::is_floating_point(dtype)) {
     DType from = this->dtype();
     autograd::record("to", {*this}, out,
@@ -58,19 +58,26 @@ Tensor Tensor::to(DType dtype) const {
 
 Tensor Tensor::to(const Device& device, DType dtype) const { return to(dtype).to(device); }
 
-Tensor Tensor::clone() const {
-  ops::check_defined(*this, "clone");
-  Tensor out = make_tensor(shape(), dtype(), device());
-  backend_of(*this).copy(*this, out);
-  if (autograd::needs_grad(*this)) {
-    autograd::record("clone", {*this}, out, [](const Tensor& g) { return autograd::Grads{g}; });
+namespace {
+
+// A contiguous copy of x whose errors and graph node name op: clone, or contiguous.
+Tensor copied(const Tensor& x, const char* op) {
+  ops::check_defined(x, op);
+  Tensor out = make_tensor(x.shape(), x.dtype(), x.device(), op);
+  backend_of(x).copy(x, out);
+  if (autograd::needs_grad(x)) {
+    autograd::record(op, {x}, out, [](const Tensor& g) { return autograd::Grads{g}; });
   }
   return out;
 }
 
+}  // namespace
+
+Tensor Tensor::clone() const { return copied(*this, "clone"); }
+
 Tensor Tensor::contiguous() const {
   ops::check_defined(*this, "contiguous");
-  return is_contiguous() ? *this : clone();
+  return is_contiguous() ? *this : copied(*this, "contiguous");
 }
 
 Tensor Tensor::detach() const {
@@ -101,7 +108,7 @@ void Tensor::read_elements(void* dst, DType dst_dtype, bool expect_one) const {
   EMBER_CHECK(!expect_one || numel() == 1, op, "a tensor with ", numel(),
               " elements cannot be read as one number");
   // Moved first: the CPU converts to any dtype, float64 included.
-  Tensor host = ops::cast(detach().contiguous().to(kCPU), dst_dtype);
+  Tensor host = ops::cast(detach().contiguous().to(kCPU), dst_dtype, op);
   std::memcpy(dst, host.impl()->data(), static_cast<size_t>(numel()) * itemsize(dst_dtype));
 }
 

@@ -26,9 +26,10 @@ DType floating_or_float32(DType dtype) { return is_floating_point(dtype) ? dtype
 // The unary primitive computed in dtype's compute type; arithmetic results come back in dtype.
 Tensor unary_forward(UnaryOp op, const Tensor& x, DType dtype) {
   DType compute = ops::compute_dtype(dtype);
-  Tensor out = make_tensor(x.shape(), writes_bool(op) ? kBool : compute, x.device());
-  ops::backend_of(x).unary(op, ops::cast(x, compute), out);
-  return writes_bool(op) ? out : ops::cast(out, dtype);
+  Tensor out =
+      make_tensor(x.shape(), writes_bool(op) ? kBool : compute, x.device(), unary_op_name(op));
+  ops::backend_of(x).unary(op, ops::cast(x, compute, unary_op_name(op)), out);
+  return writes_bool(op) ? out : ops::cast(out, dtype, unary_op_name(op));
 }
 
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
@@ -37,23 +38,25 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
   Shape shape = ops::broadcast_shapes(a.shape(), b.shape(), name);
   DType compute = ops::compute_dtype(dtype);
   Tensor out = make_tensor(shape, writes_bool(op) ? kBool : compute, a.device(), name);
-  Tensor ea = ops::expand_view(ops::cast(a, compute), shape);
-  Tensor eb = ops::expand_view(ops::cast(b, compute), shape);
+  Tensor ea = ops::expand_view(ops::cast(a, compute, name), shape);
+  Tensor eb = ops::expand_view(ops::cast(b, compute, name), shape);
   ops::backend_of(a).binary(op, ea, eb, out);
-  return writes_bool(op) ? out : ops::cast(out, dtype);
+  return writes_bool(op) ? out : ops::cast(out, dtype, name);
 }
 
 Tensor scalar_forward(BinaryOp op, const Tensor& a, Scalar b, bool scalar_first, DType dtype) {
   ops::check_defined(a, binary_op_name(op));
   DType compute = ops::compute_dtype(dtype);
-  Tensor out = make_tensor(a.shape(), writes_bool(op) ? kBool : compute, a.device());
-  ops::backend_of(a).binary_scalar(op, ops::cast(a, compute), b, scalar_first, out);
-  return writes_bool(op) ? out : ops::cast(out, dtype);
+  Tensor out =
+      make_tensor(a.shape(), writes_bool(op) ? kBool : compute, a.device(), binary_op_name(op));
+  ops::backend_of(a).binary_scalar(op, ops::cast(a, compute, binary_op_name(op)), b, scalar_first,
+                                   out);
+  return writes_bool(op) ? out : ops::cast(out, dtype, binary_op_name(op));
 }
 
 // A gradient reduced to its input's shape and converted to its input's dtype.
 Tensor fit_to(const Tensor& grad, const Tensor& input) {
-  return ops::cast(autograd::sum_to(grad, input.shape()), input.dtype());
+  return ops::cast(autograd::sum_to(grad, input.shape()), input.dtype(), "backward");
 }
 
 // Records g -> df(g, x, y) for a one-input op, with x and the output y detached.
@@ -497,9 +500,9 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   DType dtype = ops::result_type(a, b), compute = ops::compute_dtype(dtype);
   Tensor out = make_tensor(shape, compute, a.device(), "where");
   ops::backend_of(a).where(ops::expand_view(condition, shape),
-                           ops::expand_view(ops::cast(a, compute), shape),
-                           ops::expand_view(ops::cast(b, compute), shape), out);
-  out = ops::cast(out, dtype);
+                           ops::expand_view(ops::cast(a, compute, "where"), shape),
+                           ops::expand_view(ops::cast(b, compute, "where"), shape), out);
+  out = ops::cast(out, dtype, "where");
   bool need_a = autograd::needs_grad(a), need_b = autograd::needs_grad(b);
   if (need_a || need_b) {
     autograd::record(
@@ -530,10 +533,11 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   if (min) dtype = promote_types(dtype, ops::result_type(x, *min));
   if (max) dtype = promote_types(dtype, ops::result_type(x, *max));
   DType compute = ops::compute_dtype(dtype);
-  Tensor out = make_tensor(x.shape(), compute, x.device());
-  ops::backend_of(x).clamp(ops::cast(x, compute), min ? clip_to(*min, compute) : lowest(compute),
+  Tensor out = make_tensor(x.shape(), compute, x.device(), "clamp");
+  ops::backend_of(x).clamp(ops::cast(x, compute, "clamp"),
+                           min ? clip_to(*min, compute) : lowest(compute),
                            max ? clip_to(*max, compute) : highest(compute), out);
-  out = ops::cast(out, dtype);
+  out = ops::cast(out, dtype, "clamp");
   return with_derivative("clamp", x, out,
                          [min, max](const Tensor& g, const Tensor& x, const Tensor&) {
                            Tensor inside = min && max ? logical_and(ge(x, *min), le(x, *max))
@@ -554,8 +558,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   Tensor out = make_tensor(shape, compute, x.device(), "masked_fill");
   ops::backend_of(x).where(ops::expand_view(mask, shape),
                            ops::expand_view(scalar_tensor(value, compute, x.device()), shape),
-                           ops::expand_view(ops::cast(x, compute), shape), out);
-  out = ops::cast(out, x.dtype());
+                           ops::expand_view(ops::cast(x, compute, "masked_fill"), shape), out);
+  out = ops::cast(out, x.dtype(), "masked_fill");
   if (autograd::needs_grad(x)) {
     autograd::record("masked_fill", {x, mask}, out,
                      [x = x.detach(), m = mask.detach()](const Tensor& g) {

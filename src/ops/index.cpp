@@ -20,7 +20,7 @@ Tensor as_index(const Tensor& index, const Tensor& x, const char* op) {
   ops::check_same_device(x, index, op);
   EMBER_CHECK(index.dtype() == kInt64 || index.dtype() == kInt32, op,
               "expects int64 or int32 indices, got ", index.dtype());
-  return ops::cast(index.detach(), kInt64);
+  return ops::cast(index.detach(), kInt64, op);
 }
 
 Tensor as_1d_index(const Tensor& index, const Tensor& x, const char* op) {
@@ -53,13 +53,13 @@ Tensor select_forward(const Tensor& x, int64_t dim, const Tensor& index) {
 template <typename Primitive>
 Tensor added_into_zeros(const Shape& shape, const Tensor& g, const Primitive& primitive) {
   Tensor out = zeros(shape, ops::compute_dtype(g.dtype()), g.device());
-  primitive(ops::backend_of(g), out, ops::cast(g, out.dtype()));
-  return ops::cast(out, g.dtype());
+  primitive(ops::backend_of(g), out, ops::cast(g, out.dtype(), "backward"));
+  return ops::cast(out, g.dtype(), "backward");
 }
 
 // A copy of x in the compute dtype: the in-place scatter primitives write into it.
-Tensor accumulator(const Tensor& x) {
-  Tensor out = make_tensor(x.shape(), ops::compute_dtype(x.dtype()), x.device());
+Tensor accumulator(const Tensor& x, const char* op) {
+  Tensor out = make_tensor(x.shape(), ops::compute_dtype(x.dtype()), x.device(), op);
   ops::backend_of(x).copy(x, out);
   return out;
 }
@@ -195,7 +195,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     EMBER_CHECK(k == d || idx.size(k) <= x.size(k), "gather", "index shape ", idx.shape(),
                 " is larger than the input ", x.shape(), " in dimension ", k);
   }
-  Tensor out = make_tensor(idx.shape(), x.dtype(), x.device());
+  Tensor out = make_tensor(idx.shape(), x.dtype(), x.device(), "gather");
   ops::backend_of(x).gather(x.detach(), d, idx, out);
   if (autograd::needs_grad(x)) {
     autograd::record("gather", {x}, out, [shape = x.shape(), d, idx](const Tensor& g) {
@@ -223,9 +223,9 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
                 "index shape ", idx.shape(), " does not fit the input ", x.shape(), " and src ",
                 src.shape(), " in dimension ", k);
   }
-  Tensor out = accumulator(x.detach());
-  ops::backend_of(x).scatter_add(out, d, idx, ops::cast(src.detach(), out.dtype()));
-  out = ops::cast(out, x.dtype());
+  Tensor out = accumulator(x.detach(), "scatter_add");
+  ops::backend_of(x).scatter_add(out, d, idx, ops::cast(src.detach(), out.dtype(), "scatter_add"));
+  out = ops::cast(out, x.dtype(), "scatter_add");
   if (autograd::needs_grad(x, src)) {
     autograd::record("scatter_add", {x, src}, out,
                      [src_shape = src.shape(), d, idx](const Tensor& g) {
@@ -251,10 +251,11 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   EMBER_CHECK(x.is_floating_point() || !alpha.is_floating_point(), "index_add",
               "alpha must be an integer for ", x.dtype(), " input");
   bool scaled = alpha.to_double() != 1.0;
-  Tensor out = accumulator(x.detach());
-  Tensor addend = ops::cast(scaled ? mul(src.detach(), alpha) : src.detach(), out.dtype());
+  Tensor out = accumulator(x.detach(), "index_add");
+  Tensor addend =
+      ops::cast(scaled ? mul(src.detach(), alpha) : src.detach(), out.dtype(), "index_add");
   ops::backend_of(x).index_add(out, d, idx, addend);
-  out = ops::cast(out, x.dtype());
+  out = ops::cast(out, x.dtype(), "index_add");
   if (autograd::needs_grad(x, src)) {
     autograd::record("index_add", {x, src}, out, [d, idx, alpha, scaled](const Tensor& g) {
       Tensor picked = index_select(g, d, idx);

@@ -29,16 +29,16 @@ void check_arguments(const Tensor& logits, const Tensor& target, double smoothin
 Tensor sample_losses(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                      double smoothing) {
   DType dtype = ops::compute_dtype(logits.dtype());
-  Tensor x = ops::cast(logits, dtype).contiguous();
-  Tensor t = ops::cast(target, kInt64).contiguous();
-  Tensor losses = make_tensor({x.size(0)}, dtype, x.device());
+  Tensor x = ops::cast(logits, dtype, kOp).contiguous();
+  Tensor t = ops::cast(target, kInt64, kOp).contiguous();
+  Tensor losses = make_tensor({x.size(0)}, dtype, x.device(), kOp);
   ops::backend_of(x).cross_entropy(x, t, ignore_index, smoothing, losses);
   if (autograd::needs_grad(logits)) {
     DType logits_dtype = logits.dtype();
     autograd::record(kOp, {logits}, losses,
                      [x = x.detach(), t, ignore_index, smoothing, logits_dtype](const Tensor& g) {
-                       Tensor grad = make_tensor(x.shape(), x.dtype(), x.device());
-                       Tensor g_contiguous = ops::cast(g, x.dtype()).contiguous();
+                       Tensor grad = make_tensor(x.shape(), x.dtype(), x.device(), "backward");
+                       Tensor g_contiguous = ops::cast(g, x.dtype(), "backward").contiguous();
                        ops::backend_of(x).cross_entropy_backward(x, t, ignore_index, smoothing,
                                                                  g_contiguous, grad);
                        return autograd::Grads{grad.to(logits_dtype)};

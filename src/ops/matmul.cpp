@@ -109,13 +109,13 @@ void check_operands(const Tensor& a, const Tensor& b) {
 // Vectors become a 1-row (left) or 1-column (right) matrix and lose that dim again after.
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   DType compute = ops::compute_dtype(a.dtype());
-  Tensor a2 = ops::cast(a.dim() == 1 ? a.unsqueeze(0) : a, compute);
-  Tensor b2 = ops::cast(b.dim() == 1 ? b.unsqueeze(1) : b, compute);
+  Tensor a2 = ops::cast(a.dim() == 1 ? a.unsqueeze(0) : a, compute, kOp);
+  Tensor b2 = ops::cast(b.dim() == 1 ? b.unsqueeze(1) : b, compute, kOp);
   Tensor out = matrix_product(a2, b2);
   Shape shape = out.shape();
   if (b.dim() == 1) shape.pop_back();
   if (a.dim() == 1) shape.erase(shape.end() - (b.dim() == 1 ? 1 : 2));
-  return ops::cast(out.view(shape), a.dtype());
+  return ops::cast(out.view(shape), a.dtype(), kOp);
 }
 
 Tensor vector_as_matrix(const Tensor& x, int64_t dim) {

@@ -27,7 +27,8 @@ void check_arguments(const Tensor& x, const Shape& normalized, const Tensor& wei
 
 // A [cols] view of weight or bias in dtype, or undefined.
 Tensor flat(const Tensor& param, DType dtype) {
-  return param.defined() ? ops::cast(param, dtype).contiguous().reshape({-1}) : Tensor();
+  return param.defined() ? ops::cast(param, dtype, "layer_norm").contiguous().reshape({-1})
+                         : Tensor();
 }
 
 // What the derivative needs: the [rows, cols] input, the flat weight and the statistics.
@@ -39,8 +40,8 @@ struct Saved {
 };
 
 autograd::Grads gradients(const Saved& s, const Tensor& g) {
-  Tensor g2 = ops::cast(g, s.x.dtype()).contiguous().reshape(s.x.shape());
-  Tensor grad_x = make_tensor(s.x.shape(), s.x.dtype(), s.x.device());
+  Tensor g2 = ops::cast(g, s.x.dtype(), "backward").contiguous().reshape(s.x.shape());
+  Tensor grad_x = make_tensor(s.x.shape(), s.x.dtype(), s.x.device(), "backward");
   ops::backend_of(s.x).layer_norm_backward(g2, s.x, s.weight, s.mean, s.rstd, grad_x);
   Tensor grad_w, grad_b;
   if (s.has_weight) {
@@ -60,13 +61,13 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   int64_t cols = 1;
   for (int64_t s : normalized_shape) cols *= s;
   int64_t rows = cols == 0 ? 0 : x.numel() / cols;
-  Tensor x2 = ops::cast(x, dtype).contiguous().reshape({rows, cols});
+  Tensor x2 = ops::cast(x, dtype, "layer_norm").contiguous().reshape({rows, cols});
   Tensor w = flat(weight, dtype), b = flat(bias, dtype);
-  Tensor out = make_tensor({rows, cols}, dtype, x.device());
-  Tensor mean = make_tensor({rows}, dtype, x.device());
-  Tensor rstd = make_tensor({rows}, dtype, x.device());
+  Tensor out = make_tensor({rows, cols}, dtype, x.device(), "layer_norm");
+  Tensor mean = make_tensor({rows}, dtype, x.device(), "layer_norm");
+  Tensor rstd = make_tensor({rows}, dtype, x.device(), "layer_norm");
   if (rows > 0 && cols > 0) ops::backend_of(x).layer_norm(x2, w, b, eps, out, mean, rstd);
-  Tensor result = ops::cast(out.reshape(x.shape()), x.dtype());
+  Tensor result = ops::cast(out.reshape(x.shape()), x.dtype(), "layer_norm");
   if (autograd::needs_grad(x, weight, bias)) {
     Saved saved{x2,
                 w,

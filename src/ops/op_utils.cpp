@@ -110,9 +110,9 @@ Tensor expand_view(const Tensor& x, const Shape& shape) {
   return make_view(x, shape, std::move(strides), x.storage_offset(), "expand");
 }
 
-Tensor cast(const Tensor& x, DType dtype) {
+Tensor cast(const Tensor& x, DType dtype, const char* op) {
   if (x.dtype() == dtype) return x;
-  Tensor out = make_tensor(x.shape(), dtype, x.device());
+  Tensor out = make_tensor(x.shape(), dtype, x.device(), op);
   backend_of(x).copy(x, out);
   return out;
 }

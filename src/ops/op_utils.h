@@ -33,7 +33,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 // x with size-1 and missing leading dims stretched to shape by zero strides; no autograd.
 Tensor expand_view(const Tensor& x, const Shape& shape);
 // x converted to dtype, without autograd and without a copy when it already is.
-Tensor cast(const Tensor& x, DType dtype);
+Tensor cast(const Tensor& x, DType dtype, const char* op);
 
 inline Backend& backend_of(const Tensor& x) { return backend_for(x.device()); }
 

@@ -46,7 +46,7 @@ Tensor generate(Distribution distribution, double a, double b, const Shape& shap
   Tensor out = make_tensor(shape, ops::compute_dtype(dtype), device, op);
   RngState state = reserve(counters_for(out.numel(), out.dtype()));
   ops::backend_of(out).random(distribution, state.seed, state.offset, a, b, out);
-  return ops::cast(out, dtype);
+  return ops::cast(out, dtype, op);
 }
 
 void check_floating(DType dtype, const char* op) {
@@ -117,17 +117,17 @@ Tensor bernoulli(const Tensor& p) {
   check_floating(p.dtype(), "bernoulli");
   DType compute = ops::compute_dtype(p.dtype());
   Tensor u = generate(Distribution::Uniform, 0, 1, p.shape(), compute, p.device(), "bernoulli");
-  Tensor hit = make_tensor(p.shape(), kBool, p.device());
-  ops::backend_of(p).binary(BinaryOp::Lt, u, ops::cast(p, compute), hit);
-  return ops::cast(hit, p.dtype());
+  Tensor hit = make_tensor(p.shape(), kBool, p.device(), "bernoulli");
+  ops::backend_of(p).binary(BinaryOp::Lt, u, ops::cast(p, compute, "bernoulli"), hit);
+  return ops::cast(hit, p.dtype(), "bernoulli");
 }
 
 Tensor bernoulli(const Shape& shape, double p, DType dtype, const Device& device) {
   EMBER_CHECK(p >= 0 && p <= 1, "bernoulli", "expects a probability in [0, 1], got ", p);
   Tensor u = generate(Distribution::Uniform, 0, 1, shape, kFloat32, device, "bernoulli");
-  Tensor hit = make_tensor(shape, kBool, device);
+  Tensor hit = make_tensor(shape, kBool, device, "bernoulli");
   ops::backend_of(u).binary_scalar(BinaryOp::Lt, u, static_cast<float>(p), false, hit);
-  return ops::cast(hit, dtype);
+  return ops::cast(hit, dtype, "bernoulli");
 }
 
 // Sorts random 64-bit keys (ties by index). The keys come from the CPU backend whatever
@@ -146,7 +146,7 @@ Tensor randperm(int64_t n, DType dtype, const Device& device) {
   std::iota(first, first + n, 0);
   std::sort(first, first + n,
             [key](int64_t i, int64_t j) { return key[i] != key[j] ? key[i] < key[j] : i < j; });
-  return ops::cast(order, dtype).to(device);
+  return ops::cast(order, dtype, "randperm").to(device);
 }
 
 }  // namespace ember

@@ -39,8 +39,8 @@ Tensor drop_dims(const Tensor& out, const std::vector<int64_t>& dims) {
 // Runs the reduce primitive on x (already in a dtype the kernels take); out_dtype is
 // what the primitive writes.
 Tensor reduce_primitive(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
-                        bool keepdim, DType out_dtype) {
-  Tensor out = make_tensor(keep_shape(x.shape(), dims), out_dtype, x.device());
+                        bool keepdim, DType out_dtype, const char* name) {
+  Tensor out = make_tensor(keep_shape(x.shape(), dims), out_dtype, x.device(), name);
   Backend& backend = ops::backend_of(x);
   if (dims.empty()) {  // a 0-dim tensor: nothing to combine
     if (op == ReduceOp::ArgMax || op == ReduceOp::ArgMin) {
@@ -56,10 +56,10 @@ Tensor reduce_primitive(ReduceOp op, const Tensor& x, const std::vector<int64_t>
 
 // A reduction that writes values of dtype: computed in its compute dtype, cast back.
 Tensor reduce_values(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
-                     DType dtype) {
+                     DType dtype, const char* name) {
   DType compute = ops::compute_dtype(dtype);
-  Tensor out = reduce_primitive(op, ops::cast(x, compute), dims, keepdim, compute);
-  return ops::cast(out, dtype);
+  Tensor out = reduce_primitive(op, ops::cast(x, compute, name), dims, keepdim, compute, name);
+  return ops::cast(out, dtype, name);
 }
 
 void check_not_empty(const Tensor& x, const std::vector<int64_t>& dims, const char* op) {
@@ -93,7 +93,7 @@ Tensor extreme(ReduceOp op, const char* name, const Tensor& x, const Dims& dims,
   ops::check_defined(x, name);
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), name);
   check_not_empty(x, d, name);
-  Tensor out = reduce_values(op, x, d, keepdim, x.dtype());
+  Tensor out = reduce_values(op, x, d, keepdim, x.dtype(), name);
   if (autograd::needs_grad(x)) {
     Shape keep = keep_shape(x.shape(), d);
     // Ties share the gradient evenly, as PyTorch's amax and amin.
@@ -109,24 +109,24 @@ Tensor extreme(ReduceOp op, const char* name, const Tensor& x, const Dims& dims,
 Tensor arg_extreme(ReduceOp op, const char* name, const Tensor& x, std::optional<int64_t> dim,
                    bool keepdim) {
   ops::check_defined(x, name);
-  Tensor input = ops::cast(x.detach(), ops::compute_dtype(x.dtype()));
+  Tensor input = ops::cast(x.detach(), ops::compute_dtype(x.dtype()), name);
   if (!dim) {
     EMBER_CHECK(x.numel() > 0, name, "cannot take the ", name, " of an empty tensor");
-    Tensor out = reduce_primitive(op, input.reshape({x.numel()}), {0}, false, kInt64);
+    Tensor out = reduce_primitive(op, input.reshape({x.numel()}), {0}, false, kInt64, name);
     return keepdim ? out.reshape(Shape(static_cast<size_t>(x.dim()), 1)) : out;
   }
   int64_t d = ops::normalize_dim(*dim, x.dim(), name);
   std::vector<int64_t> dims;
   if (x.dim() > 0) dims.push_back(d);
   check_not_empty(x, dims, name);
-  return reduce_primitive(op, input, dims, keepdim, kInt64);
+  return reduce_primitive(op, input, dims, keepdim, kInt64, name);
 }
 
 Tensor logical_reduce(ReduceOp op, const char* name, const Tensor& x, const Dims& dims,
                       bool keepdim) {
   ops::check_defined(x, name);
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), name);
-  return reduce_primitive(op, ops::cast(x, kBool), d, keepdim, kBool);
+  return reduce_primitive(op, ops::cast(x, kBool, name), d, keepdim, kBool, name);
 }
 
 Tensor variance(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim,
@@ -153,14 +153,14 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   ops::check_defined(x, name);
   check_floating(x, name);
   int64_t d = ops::normalize_dim(dim, x.dim(), name);
-  Tensor input = ops::cast(x, ops::compute_dtype(x.dtype()));
-  Tensor out = make_tensor(x.shape(), input.dtype(), x.device());
+  Tensor input = ops::cast(x, ops::compute_dtype(x.dtype()), name);
+  Tensor out = make_tensor(x.shape(), input.dtype(), x.device(), name);
   if (x.dim() == 0) {
     ops::backend_of(x).fill(out, log ? 0 : 1);
   } else {
     ops::backend_of(x).softmax(input, d, log, out);
   }
-  out = ops::cast(out, x.dtype());
+  out = ops::cast(out, x.dtype(), name);
   if (autograd::needs_grad(x)) {
     autograd::record(name, {x}, out, [y = out.detach(), d, log](const Tensor& g) {
       if (log) return Grads{g - exp(y) * sum(g, d, true)};
@@ -175,8 +175,8 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, "sum");
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "sum");
-  Tensor out =
-      reduce_values(ReduceOp::Sum, x, d, keepdim, x.is_floating_point() ? x.dtype() : kInt64);
+  Tensor out = reduce_values(ReduceOp::Sum, x, d, keepdim,
+                             x.is_floating_point() ? x.dtype() : kInt64, "sum");
   if (autograd::needs_grad(x)) {
     autograd::record("sum", {x}, out,
                      [keep = keep_shape(x.shape(), d), shape = x.shape()](const Tensor& g) {
@@ -191,7 +191,7 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
   EMBER_CHECK(x.is_floating_point(), "mean", "expects a floating-point tensor, got ", x.dtype(),
               "; convert it first, e.g. x.to(kFloat32)");
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "mean");
-  Tensor out = reduce_values(ReduceOp::Mean, x, d, keepdim, x.dtype());
+  Tensor out = reduce_values(ReduceOp::Mean, x, d, keepdim, x.dtype(), "mean");
   if (autograd::needs_grad(x)) {
     autograd::record("mean", {x}, out,
                      [keep = keep_shape(x.shape(), d), shape = x.shape(),
@@ -205,8 +205,8 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, "prod");
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "prod");
-  Tensor out =
-      reduce_values(ReduceOp::Prod, x, d, keepdim, x.is_floating_point() ? x.dtype() : kInt64);
+  Tensor out = reduce_values(ReduceOp::Prod, x, d, keepdim,
+                             x.is_floating_point() ? x.dtype() : kInt64, "prod");
   if (autograd::needs_grad(x)) {
     Shape keep = keep_shape(x.shape(), d);
     autograd::record("prod", {x}, out,
@@ -237,7 +237,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   ops::check_defined(x, "logsumexp");
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "logsumexp");
   DType dtype = x.is_floating_point() ? x.dtype() : kFloat32;
-  Tensor input = ops::cast(x.detach(), ops::compute_dtype(dtype));
+  Tensor input = ops::cast(x.detach(), ops::compute_dtype(dtype), "logsumexp");
   Shape keep = keep_shape(x.shape(), d);
   Tensor result;  // keepdim-shaped, in the compute dtype
   {
@@ -248,7 +248,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
     shift = where(isinf(shift), 0, shift);
     result = log(sum(exp(input - shift), d, true)) + shift;
   }
-  Tensor out = ops::cast(keepdim ? result : drop_dims(result, d), dtype);
+  Tensor out = ops::cast(keepdim ? result : drop_dims(result, d), dtype, "logsumexp");
   if (autograd::needs_grad(x)) {
     autograd::record("logsumexp", {x}, out, [x = x.detach(), y = result, keep](const Tensor& g) {
       return Grads{(g.reshape(keep) * exp(x - y)).to(x.dtype())};
@@ -277,14 +277,14 @@ Tensor cumsum(const Tensor& x, int64_t dim) {
   ops::check_defined(x, "cumsum");
   int64_t d = ops::normalize_dim(dim, x.dim(), "cumsum");
   DType dtype = x.is_floating_point() ? x.dtype() : kInt64;
-  Tensor input = ops::cast(x, ops::compute_dtype(dtype));
-  Tensor out = make_tensor(x.shape(), input.dtype(), x.device());
+  Tensor input = ops::cast(x, ops::compute_dtype(dtype), "cumsum");
+  Tensor out = make_tensor(x.shape(), input.dtype(), x.device(), "cumsum");
   if (x.dim() == 0) {
     ops::backend_of(x).copy(input, out);
   } else {
     ops::backend_of(x).cumsum(input, d, out);
   }
-  out = ops::cast(out, dtype);
+  out = ops::cast(out, dtype, "cumsum");
   if (autograd::needs_grad(x)) {
     // Each input reaches every later output: the gradient is a cumsum from the end.
     autograd::record("cumsum", {x}, out, [d](const Tensor& g) {

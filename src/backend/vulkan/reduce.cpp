@@ -57,8 +57,8 @@ void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_
                   divisor};
   if (count > kRowChunk && !is_arg_reduction(op)) {
     uint32_t chunks = (count + kRowChunk - 1) / kRowChunk;
-    Tensor partial =
-        make_tensor({int64_t{outer} * chunks}, partial_dtype(op, src.dtype()), backend.device());
+    Tensor partial = make_tensor({int64_t{outer} * chunks}, partial_dtype(op, src.dtype()),
+                                 backend.device(), reduce_op_name(op));
     ReduceOp first = op == ReduceOp::Mean ? ReduceOp::Sum : op;
     push.out_offset = 0;
     push.chunk = kRowChunk;
@@ -176,7 +176,7 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
       return make_view(t, shape, strides, t.storage_offset());
     };
     Tensor rows = contiguous_copy(swapped(x), *this);
-    Tensor result = make_tensor(rows.shape(), kFloat32, device());
+    Tensor result = make_tensor(rows.shape(), kFloat32, device(), log ? "log_softmax" : "softmax");
     softmax(rows, last, log, result);
     return copy(swapped(result), out);
   }
