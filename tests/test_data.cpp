@@ -123,6 +123,20 @@ std::optional<int64_t> peak_memory_growth(const std::function<void()>& fn) {
   return before < 0 ? std::nullopt : std::optional<int64_t>(peak_bytes() - before);
 }
 
+// The gzip trailer is read only when looking past the values: a wrong CRC there was
+// reported as bytes after the values.
+TEST_F(IdxTest, AGzipFileWithAFlippedTrailingCrcIsCorrupted) {
+  std::string file = write_gz("crc.idx.gz", idx_header(0x08, {3}) + std::string("\x01\x02\x03"));
+  std::fstream patch(file, std::ios::in | std::ios::out | std::ios::binary);
+  patch.seekg(-8, std::ios::end);
+  char crc_byte = static_cast<char>(patch.get());
+  patch.seekp(-8, std::ios::end);
+  patch.put(static_cast<char>(crc_byte ^ 0xFF));
+  patch.close();
+  expect_error([&] { data::read_idx(file); }, "read_idx",
+               file + " is corrupted: incorrect data check");
+}
+
 // The defects: 8 bytes made the reader allocate 4.3 GB, and the 16 bytes of an IDX
 // header declaring 1,000 times Fashion-MNIST's training images, gzip-compressed, took 12.6 GB
 // and 80 s before "truncated".
@@ -348,6 +362,12 @@ TEST(Shuffle, EpochsAndSizesPastTheCounterRangeAreRefused) {
   expect_error([] { data::shuffled_indices((int64_t{2} << 40) + 1, 0, 0); }, "shuffled_indices",
                "n must be in [0, 2^41]");
   EXPECT_EQ(data::shuffled_indices(3, 0, (int64_t{1} << 24) - 1).size(), 3u);
+}
+
+// 2^41 examples are allowed but need 32 TiB: the refused allocation was a std::bad_alloc.
+TEST(Shuffle, AnOrderTooLargeForMemoryIsAnEmberError) {
+  expect_error([] { data::shuffled_indices(int64_t{2} << 40, 0, 0); }, "shuffled_indices",
+               "out of memory: shuffling 2199023255552 examples needs 35184372088832 bytes");
 }
 
 TEST(FashionMnist, BatchesAreNormalisedImagesAndLabels) {

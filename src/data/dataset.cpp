@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <new>
 #include <numeric>
 #include <optional>
 #include <thread>
@@ -65,13 +66,10 @@ Batch FashionMNIST::get_batch(const std::vector<int64_t>& indices) const {
   return {images, index_select(labels_, 0, index)};
 }
 
-std::vector<int64_t> shuffled_indices(int64_t n, uint64_t seed, int64_t epoch) {
-  // Each epoch draws from its own range of 2^40 counters, two 64-bit keys per block: more
-  // examples or epochs would reuse another epoch's counters.
-  EMBER_CHECK(n >= 0 && n <= kMaxShuffledExamples, "shuffled_indices",
-              "n must be in [0, 2^41], got ", n);
-  EMBER_CHECK(epoch >= 0 && epoch < kMaxShuffledEpochs, "shuffled_indices",
-              "epoch must be in [0, 2^24), got ", epoch);
+namespace {
+
+// 0..n-1 ordered by one Philox draw each, ties by index.
+std::vector<int64_t> sorted_by_key(int64_t n, uint64_t seed, int64_t epoch) {
   philox::Key key = philox::key_of(seed);
   uint64_t base = static_cast<uint64_t>(epoch) << kCountersPerEpochBits;
   std::vector<uint64_t> keys(static_cast<size_t>(n));
@@ -85,6 +83,24 @@ std::vector<int64_t> shuffled_indices(int64_t n, uint64_t seed, int64_t epoch) {
   std::sort(order.begin(), order.end(),
             [&](int64_t a, int64_t b) { return keys[a] != keys[b] ? keys[a] < keys[b] : a < b; });
   return order;
+}
+
+}  // namespace
+
+std::vector<int64_t> shuffled_indices(int64_t n, uint64_t seed, int64_t epoch) {
+  // Each epoch draws from its own range of 2^40 counters, two 64-bit keys per block: more
+  // examples or epochs would reuse another epoch's counters.
+  EMBER_CHECK(n >= 0 && n <= kMaxShuffledExamples, "shuffled_indices",
+              "n must be in [0, 2^41], got ", n);
+  EMBER_CHECK(epoch >= 0 && epoch < kMaxShuffledEpochs, "shuffled_indices",
+              "epoch must be in [0, 2^24), got ", epoch);
+  try {
+    return sorted_by_key(n, seed, epoch);
+  } catch (const std::bad_alloc&) {  // a custom dataset may hold more examples than memory
+    detail::fail("shuffled_indices", "out of memory: shuffling ", n, " examples needs ",
+                 checked_mul(n, 16, "shuffled_indices", "the order's bytes"),
+                 " bytes of host memory");
+  }
 }
 
 DataLoader::DataLoader(const Dataset& dataset, const DataLoaderOptions& options)

@@ -66,13 +66,7 @@ class GzFile {
     auto* bytes = static_cast<char*>(out);
     while (n > 0) {
       int got = gzread(file_, bytes, static_cast<unsigned>(std::min(n, kMaxChunkBytes)));
-      if (got < 0) {
-        int code;
-        std::string_view reason = gzerror(file_, &code);
-        size_t source_end = reason.find(": ");  // zlib names the file "<fd:3>"
-        if (source_end != std::string_view::npos) reason.remove_prefix(source_end + 2);
-        detail::fail(kOp, path_, " is corrupted: ", reason);
-      }
+      if (got < 0) fail_corrupted();
       EMBER_CHECK(got > 0, kOp, path_, " is truncated: it ends inside the ", what);
       bytes += got;
       n -= static_cast<size_t>(got);
@@ -103,12 +97,23 @@ class GzFile {
     return *regular_size_ - std::min(position, *regular_size_);
   }
 
+  // Reading past the values also checks the gzip trailer, whose CRC may be wrong.
   bool at_end() {
     char extra;
-    return gzread(file_, &extra, 1) == 0;
+    int got = gzread(file_, &extra, 1);
+    if (got < 0) fail_corrupted();
+    return got == 0;
   }
 
  private:
+  [[noreturn]] void fail_corrupted() {
+    int code;
+    std::string_view reason = gzerror(file_, &code);
+    size_t source_end = reason.find(": ");  // zlib names the file "<fd:3>"
+    if (source_end != std::string_view::npos) reason.remove_prefix(source_end + 2);
+    detail::fail(kOp, path_, " is corrupted: ", excerpt(reason));
+  }
+
   std::string path_;
   gzFile file_ = nullptr;
   std::optional<uint64_t> regular_size_;
