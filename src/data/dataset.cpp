@@ -94,11 +94,15 @@ std::vector<int64_t> shuffled_indices(int64_t n, uint64_t seed, int64_t epoch) {
               "n must be in [0, 2^41], got ", n);
   EMBER_CHECK(epoch >= 0 && epoch < kMaxShuffledEpochs, "shuffled_indices",
               "epoch must be in [0, 2^24), got ", epoch);
+  // A custom dataset may hold more examples than memory: refused before any allocation, as
+  // a failed one is not always an exception (a sanitizer's allocator aborts).
+  int64_t bytes =
+      checked_mul(n, sizeof(uint64_t) + sizeof(int64_t), "shuffled_indices", "the order's bytes");
+  check_host_buffer(static_cast<size_t>(bytes), "shuffled_indices");
   try {
     return sorted_by_key(n, seed, epoch);
-  } catch (const std::bad_alloc&) {  // a custom dataset may hold more examples than memory
-    detail::fail("shuffled_indices", "out of memory: shuffling ", n, " examples needs ",
-                 checked_mul(n, 16, "shuffled_indices", "the order's bytes"),
+  } catch (const std::bad_alloc&) {
+    detail::fail("shuffled_indices", "out of memory: shuffling ", n, " examples needs ", bytes,
                  " bytes of host memory");
   }
 }

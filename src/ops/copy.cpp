@@ -109,6 +109,7 @@ void Tensor::read_elements(void* dst, DType dst_dtype, bool expect_one) const {
               " elements cannot be read as one number");
   // Moved first: the CPU converts to any dtype, float64 included.
   Tensor host = ops::cast(detach().contiguous().to(kCPU), dst_dtype, op);
+  if (numel() == 0) return;  // dst may be null then, which memcpy does not allow
   std::memcpy(dst, host.impl()->data(), static_cast<size_t>(numel()) * itemsize(dst_dtype));
 }
 
@@ -128,7 +129,8 @@ Tensor from_data(const void* data, int64_t count, DType dtype, const Shape& shap
   EMBER_CHECK(count == numel, "from_vector", count, " values do not fill shape ", shape, " (",
               numel, " elements)");
   Tensor host = make_tensor(shape, dtype, kCPU, "from_vector");
-  std::memcpy(host.impl()->data(), data, static_cast<size_t>(count) * itemsize(dtype));
+  if (count > 0)
+    std::memcpy(host.impl()->data(), data, static_cast<size_t>(count) * itemsize(dtype));
   return host.to(device);
 }
 
