@@ -355,31 +355,24 @@ TEST_F(SafetensorsTest, ShapesMustBeNonNegativeIntegersWhoseBytesMatchTheRange) 
   expect_refused("[9223372036854775808]", "a bad size 9223372036854775808");
   expect_refused("[1e400]", "not JSON: number overflow parsing '1e400'");
   expect_refused("{}", "a shape that is not a list");
+  // The empty-data cases: a shape whose byte count must be 0 to match the range [0, 0).
+  auto write_empty = [&](const std::string& shape) {
+    write_with_header(
+        path("s.safetensors"),
+        R"({"w": {"dtype": "F32", "shape": )" + shape + R"(, "data_offsets": [0, 0]}})", 0);
+  };
+  auto expect_empty_refused = [&](const std::string& shape, const std::string& needle) {
+    write_empty(shape);
+    expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors", needle);
+  };
   // 2^32 * 2^32 elements wrap to 0 in 64 bits, which the 0 bytes of [0, 0) would match.
-  write_with_header(path("s.safetensors"),
-                    R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296],
-                               "data_offsets": [0, 0]}})",
-                    0);
-  expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors",
-               "the shape [4294967296,4294967296], too large for a float32 tensor");
+  expect_empty_refused("[4294967296, 4294967296]",
+                       "the shape [4294967296,4294967296], too large for a float32 tensor");
   // 2^61 float32 elements are 2^63 bytes, which wraps int64 but not the element count.
-  write_with_header(path("s.safetensors"),
-                    R"({"w": {"dtype": "F32", "shape": [2305843009213693952],
-                               "data_offsets": [0, 0]}})",
-                    0);
-  expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors",
-               "too large for a float32 tensor");
+  expect_empty_refused("[2305843009213693952]", "too large for a float32 tensor");
   // A zero-size dim empties the tensor, but the other sizes must still have strides.
-  write_with_header(path("s.safetensors"),
-                    R"({"w": {"dtype": "F32", "shape": [0, 4294967296, 4294967296],
-                               "data_offsets": [0, 0]}})",
-                    0);
-  expect_error([&] { io::load_safetensors(path("s.safetensors")); }, "load_safetensors",
-               "too large");
-  write_with_header(path("s.safetensors"),
-                    R"({"w": {"dtype": "F32", "shape": [0, 1073741824, 1073741824],
-                               "data_offsets": [0, 0]}})",
-                    0);
+  expect_empty_refused("[0, 4294967296, 4294967296]", "too large");
+  write_empty("[0, 1073741824, 1073741824]");
   Tensor empty_one = io::load_safetensors(path("s.safetensors")).at("w");
   EXPECT_EQ(empty_one.shape(), (Shape{0, int64_t{1} << 30, int64_t{1} << 30}));
   EXPECT_EQ(empty_one.numel(), 0);
