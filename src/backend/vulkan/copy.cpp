@@ -38,7 +38,7 @@ void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Te
     std::memcpy(push.high_i, &high_int, 8);
     bool vec4 = vec4_layout(layout, {&out, &x});
     if (vec4) push.n = layout.numel / 4;
-    backend.launch("unary",
+    backend.launch(shaders::unary,
                    {kWorkgroup, op, static_cast<uint32_t>(out.dtype()),
                     static_cast<uint32_t>(x.dtype()), layout.contiguous ? 1u : 0u, vec4 ? 1u : 0u},
                    {writes(out), reads(x)}, &push, sizeof push, groups_for(push.n));

@@ -44,7 +44,7 @@ void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const T
         std::memcpy(push.scalar_i, &scalar_int, 8);
         bool vec4 = vec4_layout(layout, {&out, &a, &b});
         if (vec4) push.n = layout.numel / 4;
-        backend.launch("binary",
+        backend.launch(shaders::binary,
                        {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(a.dtype()),
                         static_cast<uint32_t>(out.dtype()), static_cast<uint32_t>(mode),
                         layout.contiguous ? 1u : 0u, vec4 ? 1u : 0u},
@@ -115,7 +115,7 @@ void VulkanBackend::where(const Tensor& condition, const Tensor& a, const Tensor
         std::memcpy(push.strides, layout.strides, sizeof push.strides);
         push.n = layout.numel;
         std::copy_n(layout.offsets, 4, push.offsets);
-        launch("where",
+        launch(shaders::where,
                {kWorkgroup, static_cast<uint32_t>(out.dtype()),
                 static_cast<uint32_t>(condition.dtype()), layout.contiguous ? 1u : 0u},
                {writes(out), reads(condition), reads(a), reads(b)}, &push, sizeof push,

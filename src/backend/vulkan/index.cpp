@@ -67,9 +67,10 @@ void launch_index(VulkanBackend& backend, IndexPush& push, const Tensor& out, co
   for (uint32_t begin = 0; begin < steps; begin += kMaxLoopIterations) {
     push.begin = begin;
     push.end = std::min(steps, begin + kMaxLoopIterations);
-    backend.launch_checked(
-        "index", {kWorkgroup}, {writes(out), reads(source), reads(index), backend.device_checks()},
-        &push, sizeof push, groups_for(items), {offsetof(IndexPush, check_slot), context});
+    backend.launch_checked(shaders::index, {kWorkgroup},
+                           {writes(out), reads(source), reads(index), backend.device_checks()},
+                           &push, sizeof push, groups_for(items),
+                           {offsetof(IndexPush, check_slot), context});
   }
 }
 

@@ -63,7 +63,7 @@ void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& tar
   std::memcpy(push.ignore_index, &ignore_index, 8);
   CheckContext context =
       check_context("cross_entropy", 1, {"logits", &logits.shape()}, {"target", &target.shape()});
-  launch_checked("loss", {kWorkgroup},
+  launch_checked(shaders::loss, {kWorkgroup},
                  {writes(out), reads(logits), reads(index), reads(grad_losses), device_checks()},
                  &push, sizeof push, groups_for(rows, 1),
                  {offsetof(LossPush, check_slot), context});

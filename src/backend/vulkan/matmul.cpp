@@ -69,7 +69,7 @@ void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) 
                   count};
     EMBER_CHECK(groups.x <= kMaxGroupsPerAxis && groups.y <= kMaxGroupsPerAxis, "matmul",
                 "a product of ", m, " x ", n, " is too large for one launch");
-    launch("matmul",
+    launch(shaders::matmul,
            {tiling.threads(), tiling.tile_m, tiling.tile_n, tiling.tile_k, tiling.thread_m,
             tiling.thread_n},
            {writes(out), reads(a), reads(b)}, &push, sizeof push, groups);

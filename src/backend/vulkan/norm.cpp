@@ -40,7 +40,7 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
                 offset_of(bias),
                 0};
   // Absent weight or bias: x stands in for the binding; the shader does not read it.
-  launch("norm", {kWorkgroup},
+  launch(shaders::norm, {kWorkgroup},
          {writes(out), writes(mean), writes(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(bias.defined() ? bias : x), reads(x)},
          &push, sizeof push, groups_for(rows, 1));
@@ -67,7 +67,7 @@ void VulkanBackend::layer_norm_backward(const Tensor& grad_out, const Tensor& x,
                 offset_of(weight),
                 0,
                 offset_of(grad_out)};
-  launch("norm", {kWorkgroup},
+  launch(shaders::norm, {kWorkgroup},
          {writes(grad_x), reads(mean), reads(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(x), reads(grad_out)},
          &push, sizeof push, groups_for(rows, 1));

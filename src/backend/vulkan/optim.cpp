@@ -82,7 +82,7 @@ void VulkanBackend::adam_dispatch(std::span<const AdamTensors> group, const Adam
   const uint32_t constants[] = {kWorkgroup};
   const uint32_t counts[] = {kAdamTensors, kAdamTensors, kAdamTensors, kAdamTensors, 1};
   static_assert(4 * kAdamTensors + 1 <= kAdamDescriptors);
-  launch("optim", constants, counts, buffers, &push, sizeof push, groups_for(groups, 1));
+  launch(shaders::optim, constants, counts, buffers, &push, sizeof push, groups_for(groups, 1));
 }
 
 }  // namespace ember::vulkan

@@ -8,14 +8,17 @@
 namespace ember::vulkan {
 
 size_t Pipelines::KeyHash::operator()(const Key& key) const {
-  size_t hash = std::hash<std::string_view>()(key.shader);
+  size_t hash = key.shader;
   for (uint32_t i = 0; i < key.count; ++i) hash = hash * 1000003u ^ key.constants[i];
+  for (uint32_t i = 0; i < key.bindings; ++i) hash = hash * 1000003u ^ key.binding_counts[i];
   return hash;
 }
 
 bool Pipelines::Key::operator==(const Key& other) const {
-  return shader == other.shader && count == other.count &&
-         std::equal(constants.begin(), constants.begin() + count, other.constants.begin());
+  return shader == other.shader && count == other.count && bindings == other.bindings &&
+         std::equal(constants.begin(), constants.begin() + count, other.constants.begin()) &&
+         std::equal(binding_counts.begin(), binding_counts.begin() + bindings,
+                    other.binding_counts.begin());
 }
 
 Pipelines::~Pipelines() {
@@ -27,17 +30,22 @@ Pipelines::~Pipelines() {
   }
 }
 
-const Pipeline& Pipelines::get(std::string_view shader, std::span<const uint32_t> constants,
+const Pipeline& Pipelines::get(ShaderId shader, std::span<const uint32_t> constants,
                                std::span<const uint32_t> counts) {
   EMBER_CHECK(constants.size() <= kMaxConstants, "vulkan", "a kernel takes at most ", kMaxConstants,
-              " specialization constants");
-  Key key{shader, {}, static_cast<uint32_t>(constants.size())};
+              " specialization constants, ", shader.name, " got ", constants.size());
+  EMBER_CHECK(!counts.empty() && counts.size() <= kMaxBindings, "vulkan", "a kernel binds 1 to ",
+              kMaxBindings, " bindings, ", shader.name, " got ", counts.size());
+  Key key{shader.index,
+          {},
+          static_cast<uint32_t>(constants.size()),
+          {},
+          static_cast<uint32_t>(counts.size())};
   std::copy(constants.begin(), constants.end(), key.constants.begin());
+  std::copy(counts.begin(), counts.end(), key.binding_counts.begin());
   auto found = cache_.find(key);
   if (found != cache_.end()) return *found->second;
-  const ShaderCode& code = shader_code(shader);
-  key.shader = code.name;  // the cache keeps the embedded name, not the caller's view
-  auto pipeline = std::make_unique<Pipeline>(create(code, constants, counts));
+  auto pipeline = std::make_unique<Pipeline>(create(shader_code(shader), constants, counts));
   return *cache_.emplace(key, std::move(pipeline)).first->second;
 }
 

@@ -1,5 +1,5 @@
 // Compute pipelines, created on first use from the SPIR-V embedded at build time and
-// cached by shader and specialization constants.
+// cached by shader, specialization constants and binding counts.
 #pragma once
 
 #include <vulkan/vulkan.h>
@@ -11,11 +11,11 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "backend/vulkan/context.h"
+#include "backend/vulkan/shader_id.h"
 
 namespace ember::vulkan {
 
@@ -34,15 +34,6 @@ struct Pipeline {
   uint32_t descriptors = 0;                     // buffers in all
 };
 
-// A shader compiled into the library (generated from src/backend/vulkan/shaders/).
-struct ShaderCode {
-  const char* name;
-  const unsigned char* spirv;
-  size_t size;
-};
-// Raises ember::Error for a name no shader has.
-const ShaderCode& shader_code(std::string_view name);
-
 class Pipelines {
  public:
   explicit Pipelines(const Context& context) : context_(context) {}
@@ -53,7 +44,7 @@ class Pipelines {
   // Specialization constant i gets constants[i] (constant_id 0 is the workgroup size by
   // convention). Binding i of the shader is an array of counts[i] storage buffers (1: a
   // plain buffer).
-  const Pipeline& get(std::string_view shader, std::span<const uint32_t> constants,
+  const Pipeline& get(ShaderId shader, std::span<const uint32_t> constants,
                       std::span<const uint32_t> counts);
 
  private:
@@ -67,9 +58,11 @@ class Pipelines {
 
   static constexpr uint32_t kMaxConstants = 8;
   struct Key {
-    std::string_view shader;
+    uint32_t shader;
     std::array<uint32_t, kMaxConstants> constants;
     uint32_t count;
+    std::array<uint32_t, kMaxBindings> binding_counts;
+    uint32_t bindings;
     bool operator==(const Key& other) const;
   };
   struct KeyHash {

@@ -47,7 +47,7 @@ void VulkanBackend::random(Distribution distribution, uint64_t seed, uint64_t of
   std::memcpy(push.low_int, &low_int, 8);
   std::memcpy(push.range, &range, 8);
   uint64_t per_block = integer && out.dtype() == kInt64 ? 2 : 4;
-  launch("random", {kWorkgroup}, {writes(out)}, &push, sizeof push,
+  launch(shaders::random, {kWorkgroup}, {writes(out)}, &push, sizeof push,
          groups_for((out.numel() + per_block - 1) / per_block));
 }
 

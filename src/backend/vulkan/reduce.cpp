@@ -63,13 +63,13 @@ void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_
     push.out_offset = 0;
     push.chunk = kRowChunk;
     push.chunks = chunks;
-    backend.launch("reduce", reduce_constants(first, src, partial, false),
+    backend.launch(shaders::reduce, reduce_constants(first, src, partial, false),
                    {writes(partial), reads(src)}, &push, sizeof push,
                    groups_for(uint64_t{outer} * chunks, 1));
     return reduce_rows(backend, op, partial, outer, chunks, divisor, out);
   }
-  backend.launch("reduce", reduce_constants(op, src, out, false), {writes(out), reads(src)}, &push,
-                 sizeof push, groups_for(outer, 1));
+  backend.launch(shaders::reduce, reduce_constants(op, src, out, false), {writes(out), reads(src)},
+                 &push, sizeof push, groups_for(outer, 1));
 }
 
 }  // namespace
@@ -131,7 +131,7 @@ void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64
                   count,
                   1,
                   divisor};
-  launch("reduce", reduce_constants(op, src, out, true), {writes(out), reads(src)}, &push,
+  launch(shaders::reduce, reduce_constants(op, src, out, true), {writes(out), reads(src)}, &push,
          sizeof push, groups_for(uint64_t{outer} * inner));
 }
 
@@ -153,7 +153,7 @@ void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
                     static_cast<uint32_t>(src.storage_offset()),
                     begin,
                     std::min(s.n, begin + kMaxLoopIterations)};
-    launch("cumsum", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
+    launch(shaders::cumsum, {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
            groups_for(uint64_t{s.outer} * s.inner));
   }
 }
@@ -187,7 +187,7 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
                    columns ? 1u : 0u, static_cast<uint32_t>(src.storage_offset())};
   // The shader writes out[i - x_offset]; out is fresh and contiguous like src.
   Groups groups = columns ? groups_for(uint64_t{s.outer} * s.inner) : groups_for(s.outer, 1);
-  launch("softmax", {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push, groups);
+  launch(shaders::softmax, {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push, groups);
 }
 
 }  // namespace ember::vulkan

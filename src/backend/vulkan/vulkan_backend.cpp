@@ -121,14 +121,14 @@ void VulkanBackend::empty_cache() {
   staging_.empty_cache();
 }
 
-void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> constants,
+void VulkanBackend::launch(ShaderId shader, std::span<const uint32_t> constants,
                            std::initializer_list<BufferUse> buffers, const void* push,
                            uint32_t push_bytes, Groups groups) {
   launch(shader, constants, one_buffer_per_binding(buffers.size()),
          std::span<const BufferUse>(buffers.begin(), buffers.size()), push, push_bytes, groups);
 }
 
-void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> constants,
+void VulkanBackend::launch(ShaderId shader, std::span<const uint32_t> constants,
                            std::span<const uint32_t> counts, std::span<const BufferUse> buffers,
                            const void* push, uint32_t push_bytes, Groups groups) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -136,8 +136,7 @@ void VulkanBackend::launch(std::string_view shader, std::span<const uint32_t> co
   stream_.dispatch(pipeline, buffers, push, push_bytes, groups);
 }
 
-void VulkanBackend::launch_checked(std::string_view shader,
-                                   std::initializer_list<uint32_t> constants,
+void VulkanBackend::launch_checked(ShaderId shader, std::initializer_list<uint32_t> constants,
                                    std::initializer_list<BufferUse> buffers, const void* push,
                                    uint32_t push_bytes, Groups groups, CheckedLaunch checked) {
   std::span<const uint32_t> counts = one_buffer_per_binding(buffers.size());

@@ -94,15 +94,15 @@ class VulkanBackend final : public Backend {
   const Device& device() const { return device_; }
   const Stream& stream() const { return stream_; }
   // Records one dispatch of shader (created with these specialization constants).
-  void launch(std::string_view shader, std::span<const uint32_t> constants,
+  void launch(ShaderId shader, std::span<const uint32_t> constants,
               std::initializer_list<BufferUse> buffers, const void* push, uint32_t push_bytes,
               Groups groups);
   // The same for shaders whose binding i is an array of counts[i] buffers; buffers lists
   // them binding after binding.
-  void launch(std::string_view shader, std::span<const uint32_t> constants,
+  void launch(ShaderId shader, std::span<const uint32_t> constants,
               std::span<const uint32_t> counts, std::span<const BufferUse> buffers,
               const void* push, uint32_t push_bytes, Groups groups);
-  void launch(std::string_view shader, std::initializer_list<uint32_t> constants,
+  void launch(ShaderId shader, std::initializer_list<uint32_t> constants,
               std::initializer_list<BufferUse> buffers, const void* push, uint32_t push_bytes,
               Groups groups) {
     launch(shader, std::span<const uint32_t>(constants.begin(), constants.size()), buffers, push,
@@ -110,7 +110,7 @@ class VulkanBackend final : public Backend {
   }
   // The same for a shader that checks its input on the device and reports through
   // device_checks() into the slot that goes into its push constants.
-  void launch_checked(std::string_view shader, std::initializer_list<uint32_t> constants,
+  void launch_checked(ShaderId shader, std::initializer_list<uint32_t> constants,
                       std::initializer_list<BufferUse> buffers, const void* push,
                       uint32_t push_bytes, Groups groups, CheckedLaunch checked);
   // Runs a primitive on the CPU: tensors are copied to host mirrors, `run` gets the
