@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -17,6 +18,20 @@ namespace {
 bool env_is_one(const char* name) {
   const char* value = std::getenv(name);
   return value != nullptr && std::string(value) == "1";
+}
+
+constexpr const char* kNoSubgroups = "EMBER_VULKAN_NO_SUBGROUPS";
+constexpr const char* kNo16BitStorage = "EMBER_VULKAN_NO_16BIT_STORAGE";
+
+bool has_device_extension(VkPhysicalDevice device, const char* name) {
+  uint32_t count = 0;
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr);
+  std::vector<VkExtensionProperties> extensions(count);
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data());
+  for (const auto& e : extensions) {
+    if (std::strcmp(e.extensionName, name) == 0) return true;
+  }
+  return false;
 }
 
 bool has_instance_extension(const char* name) {
@@ -96,22 +111,111 @@ std::string heaps_string(const VkPhysicalDeviceMemoryProperties& memory) {
   return out;
 }
 
-Adapter describe(VkPhysicalDevice device, bool allow_cpu) {
+std::string yes_no(bool b) { return b ? "yes" : "no"; }
+
+// Debian's Vulkan headers (1.3.239) predate VK_KHR_cooperative_matrix, so its property
+// struct and entry point are declared here as the specification (and the ABI) has them.
+constexpr const char* kCooperativeMatrixExtension = "VK_KHR_cooperative_matrix";
+constexpr auto kCooperativeMatrixPropertiesType = static_cast<VkStructureType>(1000506001);
+struct CooperativeMatrixProperties {
+  VkStructureType sType = kCooperativeMatrixPropertiesType;
+  void* pNext = nullptr;
+  uint32_t MSize = 0, NSize = 0, KSize = 0;
+  int32_t AType = 0, BType = 0, CType = 0, ResultType = 0;
+  VkBool32 saturatingAccumulation = VK_FALSE;
+  int32_t scope = 0;
+};
+using GetCooperativeMatrixProperties = VkResult(VKAPI_PTR*)(VkPhysicalDevice, uint32_t*,
+                                                            CooperativeMatrixProperties*);
+
+std::string component_type_name(int32_t type) {
+  static const char* const kNames[] = {"float16", "float32", "float64", "int8",   "int16", "int32",
+                                       "int64",   "uint8",   "uint16",  "uint32", "uint64"};
+  if (type >= 0 && type < static_cast<int32_t>(std::size(kNames))) return kNames[type];
+  if (type == 1000141000) return "bfloat16";  // VK_COMPONENT_TYPE_BFLOAT16_KHR
+  return "type " + std::to_string(type);
+}
+
+std::vector<CooperativeMatrixShape> cooperative_matrix_shapes(VkInstance instance,
+                                                              VkPhysicalDevice device) {
+  if (!has_device_extension(device, kCooperativeMatrixExtension)) return {};
+  auto get = reinterpret_cast<GetCooperativeMatrixProperties>(
+      vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"));
+  uint32_t count = 0;
+  if (get == nullptr || get(device, &count, nullptr) != VK_SUCCESS) return {};
+  std::vector<CooperativeMatrixProperties> properties(count);
+  if (get(device, &count, properties.data()) != VK_SUCCESS) return {};
+  properties.resize(count);
+  std::vector<CooperativeMatrixShape> shapes;
+  for (const CooperativeMatrixProperties& p : properties) {
+    shapes.push_back({p.MSize, p.NSize, p.KSize, component_type_name(p.AType),
+                      component_type_name(p.BType), component_type_name(p.CType),
+                      component_type_name(p.ResultType)});
+  }
+  return shapes;
+}
+
+std::string subgroup_operations_string(VkSubgroupFeatureFlags operations) {
+  static const std::pair<VkSubgroupFeatureFlagBits, const char*> kNames[] = {
+      {VK_SUBGROUP_FEATURE_BASIC_BIT, "basic"},
+      {VK_SUBGROUP_FEATURE_VOTE_BIT, "vote"},
+      {VK_SUBGROUP_FEATURE_ARITHMETIC_BIT, "arithmetic"},
+      {VK_SUBGROUP_FEATURE_BALLOT_BIT, "ballot"},
+      {VK_SUBGROUP_FEATURE_SHUFFLE_BIT, "shuffle"},
+      {VK_SUBGROUP_FEATURE_SHUFFLE_RELATIVE_BIT, "shuffle relative"},
+      {VK_SUBGROUP_FEATURE_CLUSTERED_BIT, "clustered"},
+      {VK_SUBGROUP_FEATURE_QUAD_BIT, "quad"},
+  };
+  std::string out;
+  for (const auto& [bit, name] : kNames) {
+    if (!(operations & bit)) continue;
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out.empty() ? "none" : out;
+}
+
+std::string cooperative_matrix_string(const std::vector<CooperativeMatrixShape>& shapes) {
+  std::string out;
+  for (const CooperativeMatrixShape& s : shapes) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) + " " + s.a +
+           "*" + s.b + "+" + s.c + "->" + s.result;
+  }
+  return out.empty() ? "none" : out;
+}
+
+// A feature switched off by an EMBER_VULKAN_NO_* variable says so, lest it look missing.
+std::string overridden(std::string value, const char* variable) {
+  if (env_is_one(variable)) value += std::string(" (off: ") + variable + "=1)";
+  return value;
+}
+
+std::vector<std::pair<std::string, std::string>> feature_details(const DeviceFeatures& f) {
+  const auto& size = f.max_workgroup_size;
+  return {
+      {"subgroup size", std::to_string(f.subgroup_size)},
+      {"subgroup operations",
+       overridden(subgroup_operations_string(f.subgroup_operations), kNoSubgroups)},
+      {"16-bit storage", overridden(yes_no(f.storage_16bit), kNo16BitStorage)},
+      {"float16 arithmetic", yes_no(f.float16_arithmetic)},
+      {"int16", yes_no(f.int16)},
+      {"int64", yes_no(f.int64)},
+      {"shared memory", std::to_string(f.shared_memory_bytes / 1024) + " KiB"},
+      {"workgroup limits", std::to_string(f.max_workgroup_invocations) + " invocations, " +
+                               std::to_string(size[0]) + " x " + std::to_string(size[1]) + " x " +
+                               std::to_string(size[2])},
+      {"cooperative matrix", cooperative_matrix_string(f.cooperative_matrix_shapes)},
+  };
+}
+
+Adapter describe(VkInstance instance, VkPhysicalDevice device, bool allow_cpu) {
   VkPhysicalDeviceDriverProperties driver{};
   driver.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES;
-  VkPhysicalDeviceSubgroupProperties subgroup{};
-  subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
-  subgroup.pNext = &driver;
   VkPhysicalDeviceProperties2 properties{};
   properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
-  properties.pNext = &subgroup;
+  properties.pNext = &driver;
   vkGetPhysicalDeviceProperties2(device, &properties);
-  VkPhysicalDeviceShaderFloat16Int8Features float16{};
-  float16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
-  VkPhysicalDeviceFeatures2 features{};
-  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
-  features.pNext = &float16;
-  vkGetPhysicalDeviceFeatures2(device, &features);
   VkPhysicalDeviceMemoryProperties memory;
   vkGetPhysicalDeviceMemoryProperties(device, &memory);
 
@@ -122,18 +226,16 @@ Adapter describe(VkPhysicalDevice device, bool allow_cpu) {
   adapter.kind = kind_of(p.deviceType);
   adapter.usable = adapter.kind == "integrated" || adapter.kind == "discrete" ||
                    adapter.kind == "virtual" || (adapter.kind == "cpu" && allow_cpu);
-  auto yes_no = [](bool b) { return std::string(b ? "yes" : "no"); };
   adapter.details = {
       {"driver", std::string(driver.driverName) + " " + driver.driverInfo},
       {"vulkan", version_string(p.apiVersion)},
       {"memory heaps", heaps_string(memory)},
       {"unified memory", yes_no(unified_memory(memory))},
-      {"subgroup size", std::to_string(subgroup.subgroupSize)},
-      {"shared memory", std::to_string(p.limits.maxComputeSharedMemorySize / 1024) + " KiB"},
       {"max storage buffer", bytes_string(p.limits.maxStorageBufferRange)},
-      {"float16", yes_no(float16.shaderFloat16 == VK_TRUE)},
-      {"int64", yes_no(features.features.shaderInt64 == VK_TRUE)},
   };
+  for (auto& detail : feature_details(query_features(instance, device))) {
+    adapter.details.push_back(std::move(detail));
+  }
   return adapter;
 }
 
@@ -155,17 +257,6 @@ VkDebugUtilsMessengerCreateInfoEXT messenger_info() {
                      VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
   info.pfnUserCallback = &print_validation_message;
   return info;
-}
-
-bool has_device_extension(VkPhysicalDevice device, const char* name) {
-  uint32_t count = 0;
-  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr);
-  std::vector<VkExtensionProperties> extensions(count);
-  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data());
-  for (const auto& e : extensions) {
-    if (std::strcmp(e.extensionName, name) == 0) return true;
-  }
-  return false;
 }
 
 uint32_t max_push_descriptors(VkPhysicalDevice device) {
@@ -301,7 +392,9 @@ std::vector<Adapter> Instance::adapters() const {
   vkEnumeratePhysicalDevices(instance_, &count, devices.data());
   bool allow_cpu = env_is_one("EMBER_VULKAN_ALLOW_CPU");
   std::vector<Adapter> adapters;
-  for (VkPhysicalDevice device : devices) adapters.push_back(describe(device, allow_cpu));
+  for (VkPhysicalDevice device : devices) {
+    adapters.push_back(describe(instance_, device, allow_cpu));
+  }
   return adapters;
 }
 
@@ -317,19 +410,63 @@ std::vector<DeviceInfo> device_infos() {
   return infos;
 }
 
-std::string missing_requirement(const VkPhysicalDeviceFeatures& features,
-                                const VkPhysicalDeviceLimits& limits) {
-  if (features.shaderInt64 != VK_TRUE) return "it lacks shaderInt64";
+DeviceFeatures query_features(VkInstance instance, VkPhysicalDevice device) {
+  VkPhysicalDeviceSubgroupProperties subgroup{};
+  subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
+  VkPhysicalDeviceProperties2 properties{};
+  properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+  properties.pNext = &subgroup;
+  vkGetPhysicalDeviceProperties2(device, &properties);
+  VkPhysicalDevice16BitStorageFeatures storage{};
+  storage.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
+  VkPhysicalDeviceShaderFloat16Int8Features float16{};
+  float16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
+  float16.pNext = &storage;
+  VkPhysicalDeviceFeatures2 features{};
+  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  features.pNext = &float16;
+  vkGetPhysicalDeviceFeatures2(device, &features);
+
+  const VkPhysicalDeviceLimits& limits = properties.properties.limits;
+  uint32_t api = properties.properties.apiVersion;
+  // Below Vulkan 1.2, shaderFloat16 comes with an extension that must then be enabled.
+  bool float16_available = api >= VK_API_VERSION_1_2 ||
+                           has_device_extension(device, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  DeviceFeatures f;
+  f.subgroup_size = std::max(subgroup.subgroupSize, 1u);
+  if ((subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) && !env_is_one(kNoSubgroups)) {
+    f.subgroup_operations = subgroup.supportedOperations;
+  }
+  bool no_16bit = env_is_one(kNo16BitStorage);
+  // VkPhysicalDevice16BitStorageFeatures is core from Vulkan 1.1.
+  bool storage_available = api >= VK_API_VERSION_1_1 && !no_16bit;
+  f.storage_16bit = storage.storageBuffer16BitAccess == VK_TRUE && storage_available;
+  f.uniform_storage_16bit =
+      storage.uniformAndStorageBuffer16BitAccess == VK_TRUE && storage_available;
+  f.float16_arithmetic = float16.shaderFloat16 == VK_TRUE && float16_available;
+  f.int16 = features.features.shaderInt16 == VK_TRUE;
+  f.int64 = features.features.shaderInt64 == VK_TRUE;
+  f.buffer_array_indexing = features.features.shaderStorageBufferArrayDynamicIndexing == VK_TRUE;
+  f.shared_memory_bytes = limits.maxComputeSharedMemorySize;
+  f.max_workgroup_invocations = limits.maxComputeWorkGroupInvocations;
+  std::copy(std::begin(limits.maxComputeWorkGroupSize), std::end(limits.maxComputeWorkGroupSize),
+            f.max_workgroup_size.begin());
+  f.max_storage_buffers_per_stage = limits.maxPerStageDescriptorStorageBuffers;
+  f.cooperative_matrix_shapes = cooperative_matrix_shapes(instance, device);
+  return f;
+}
+
+std::string missing_requirement(const DeviceFeatures& features) {
+  if (!features.int64) return "it lacks shaderInt64";
   std::ostringstream missing;
   // Vulkan guarantees 128 invocations and 4 storage buffers.
-  uint32_t workgroup =
-      std::min(limits.maxComputeWorkGroupInvocations, limits.maxComputeWorkGroupSize[0]);
+  uint32_t workgroup = std::min(features.max_workgroup_invocations, features.max_workgroup_size[0]);
   if (workgroup < kMaxWorkgroupInvocations) {
     missing << "workgroups of " << kMaxWorkgroupInvocations << " invocations are needed, it allows "
             << workgroup;
-  } else if (limits.maxPerStageDescriptorStorageBuffers < kMaxBindings) {
+  } else if (features.max_storage_buffers_per_stage < kMaxBindings) {
     missing << kMaxBindings << " storage buffers per shader are needed, it allows "
-            << limits.maxPerStageDescriptorStorageBuffers;
+            << features.max_storage_buffers_per_stage;
   }
   return missing.str();
 }
@@ -378,19 +515,27 @@ Context::Context(int index) {
                           !env_is_one("EMBER_VULKAN_NO_PUSH_DESCRIPTORS") &&
                           max_push_descriptors(physical_) >= kAdamDescriptors;
   if (push_descriptors) extensions.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
-  VkPhysicalDeviceFeatures supported;
-  vkGetPhysicalDeviceFeatures(physical_, &supported);
-  std::string missing = missing_requirement(supported, limits_);
+  features_ = query_features(instance.handle(), physical_);
+  std::string missing = missing_requirement(features_);
   EMBER_CHECK(missing.empty(), "vulkan", name_, " cannot run Ember's kernels: ", missing);
   VkPhysicalDeviceFeatures features{};
   features.shaderInt64 = VK_TRUE;
-  buffer_arrays_ = supported.shaderStorageBufferArrayDynamicIndexing == VK_TRUE &&
-                   limits_.maxPerStageDescriptorStorageBuffers >= kAdamDescriptors &&
-                   limits_.maxDescriptorSetStorageBuffers >= kAdamDescriptors;
-  features.shaderStorageBufferArrayDynamicIndexing =
-      supported.shaderStorageBufferArrayDynamicIndexing;
+  features.shaderInt16 = features_.int16 ? VK_TRUE : VK_FALSE;
+  features.shaderStorageBufferArrayDynamicIndexing = features_.buffer_array_indexing;
+  VkPhysicalDevice16BitStorageFeatures storage{};
+  storage.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
+  storage.storageBuffer16BitAccess = features_.storage_16bit ? VK_TRUE : VK_FALSE;
+  storage.uniformAndStorageBuffer16BitAccess = features_.uniform_storage_16bit ? VK_TRUE : VK_FALSE;
+  VkPhysicalDeviceShaderFloat16Int8Features float16{};
+  float16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
+  float16.shaderFloat16 = features_.float16_arithmetic ? VK_TRUE : VK_FALSE;
+  float16.pNext = &storage;
+  if (features_.float16_arithmetic && properties.apiVersion < VK_API_VERSION_1_2) {
+    extensions.push_back(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  }
   VkDeviceCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
+  info.pNext = &float16;
   info.pEnabledFeatures = &features;
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue;

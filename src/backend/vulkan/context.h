@@ -4,6 +4,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,46 @@ struct Adapter {
   bool usable = false;  // a real GPU, or a CPU device when EMBER_VULKAN_ALLOW_CPU=1
   std::vector<std::pair<std::string, std::string>> details;
 };
+
+// One matrix shape a device's cooperative-matrix instructions take (VK_KHR_cooperative_matrix):
+// an m x k A times a k x n B plus an m x n C, component types in Ember's dtype words.
+struct CooperativeMatrixShape {
+  uint32_t m = 0, n = 0, k = 0;
+  std::string a, b, c, result;
+};
+
+// What a device can do that kernels choose variants and tiles from, read once when the
+// device is opened. EMBER_VULKAN_NO_16BIT_STORAGE=1 and EMBER_VULKAN_NO_SUBGROUPS=1 report
+// the feature absent (and leave it disabled), so that tests cover the fallback paths on a
+// device that has it.
+struct DeviceFeatures {
+  uint32_t subgroup_size = 1;
+  // The subgroup operations compute shaders may use (VkPhysicalDeviceSubgroupProperties,
+  // cleared when the compute stage is not among the supported stages).
+  VkSubgroupFeatureFlags subgroup_operations = 0;
+  bool storage_16bit = false;          // storageBuffer16BitAccess
+  bool uniform_storage_16bit = false;  // uniformAndStorageBuffer16BitAccess
+  bool float16_arithmetic = false;     // shaderFloat16
+  bool int16 = false;
+  bool int64 = false;
+  bool buffer_array_indexing = false;  // shaderStorageBufferArrayDynamicIndexing
+  uint32_t shared_memory_bytes = 0;
+  uint32_t max_workgroup_invocations = 0;
+  std::array<uint32_t, 3> max_workgroup_size{};
+  uint32_t max_storage_buffers_per_stage = 0;
+  std::vector<CooperativeMatrixShape> cooperative_matrix_shapes;
+
+  bool subgroup_has(VkSubgroupFeatureFlags operations) const {
+    return (subgroup_operations & operations) == operations;
+  }
+  // subgroupAdd/Min/Max and the rest of GL_KHR_shader_subgroup_arithmetic.
+  bool subgroup_arithmetic() const {
+    return subgroup_has(VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  }
+};
+
+// Reads a physical device's features, applying the EMBER_VULKAN_NO_* overrides.
+DeviceFeatures query_features(VkInstance instance, VkPhysicalDevice device);
 
 // A Vulkan instance with the portability extensions when the loader has them (MoltenVK)
 // and the validation layer when EMBER_VALIDATE=1. Without a Vulkan driver, valid() is false.
@@ -58,8 +99,7 @@ inline constexpr uint32_t kMaxWorkgroupInvocations = 256;
 
 // What Ember's kernels need beyond Vulkan's guaranteed minimums and a device lacks, in
 // words; empty when it has everything.
-std::string missing_requirement(const VkPhysicalDeviceFeatures& features,
-                                const VkPhysicalDeviceLimits& limits);
+std::string missing_requirement(const DeviceFeatures& features);
 
 // One opened device: the logical device, its compute queue and what it can do.
 class Context {
@@ -75,6 +115,7 @@ class Context {
   uint32_t queue_family() const { return queue_family_; }
   VkPhysicalDevice physical() const { return physical_; }
   const VkPhysicalDeviceLimits& limits() const { return limits_; }
+  const DeviceFeatures& features() const { return features_; }
   const VkPhysicalDeviceMemoryProperties& memory() const { return memory_; }
   const std::string& name() const { return name_; }
   // Device-local memory the host can map: tensors are then read and written in place.
@@ -84,7 +125,11 @@ class Context {
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_set() const { return push_descriptor_set_; }
   // Shaders may index arrays of storage buffers (with workgroup-uniform indices), and a
   // kernel may bind kAdamDescriptors buffers (pushed, where push descriptors are used).
-  bool buffer_arrays() const { return buffer_arrays_; }
+  bool buffer_arrays() const {
+    return features_.buffer_array_indexing &&
+           limits_.maxPerStageDescriptorStorageBuffers >= kAdamDescriptors &&
+           limits_.maxDescriptorSetStorageBuffers >= kAdamDescriptors;
+  }
 
  private:
   VkPhysicalDevice physical_ = VK_NULL_HANDLE;
@@ -92,11 +137,11 @@ class Context {
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
   VkPhysicalDeviceLimits limits_{};
+  DeviceFeatures features_;
   VkPhysicalDeviceMemoryProperties memory_{};
   std::string name_;
   bool unified_ = false;
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_set_ = nullptr;
-  bool buffer_arrays_ = false;
 };
 
 }  // namespace ember::vulkan
