@@ -105,6 +105,30 @@ TEST(Autograd, DestroyingAVeryLongChainDoesNotOverflowTheStack) {
   SUCCEED();
 }
 
+// Nodes keep only what their derivatives read: after linear + ReLU only ReLU's result
+// stays (add keeps shapes, ReLU its output), and the weight's gradient of a linear layer is
+// made in the weight's layout and kept without a transposing copy.
+TEST(AutogradMemory, ALinearLayerKeepsOnlyWhatItsDerivativesRead) {
+  constexpr int64_t kBatch = 4, kIn = 96, kOut = 64;  // a weight much larger than the activations
+  constexpr size_t kActivation = kBatch * kOut * sizeof(float);
+  constexpr size_t kWeight = kOut * kIn * sizeof(float);
+  Tensor w = random_tensor({kOut, kIn}).requires_grad_();
+  Tensor b = random_tensor({kOut}).requires_grad_();
+  Tensor x = random_tensor({kBatch, kIn});
+  size_t before = memory_stats(kCPU).allocated;
+  Tensor loss = relu(matmul(x, w.transpose(0, 1)) + b).sum();
+  size_t kept = memory_stats(kCPU).allocated - before;
+  EXPECT_GE(kept, kActivation);
+  EXPECT_LE(kept, kActivation + 64) << "the forward keeps more than ReLU's result (and the loss)";
+  reset_peak_memory(kCPU);
+  size_t at_backward = memory_stats(kCPU).allocated;
+  loss.backward();
+  ASSERT_TRUE(w.grad().is_contiguous());
+  size_t grads = kWeight + kOut * sizeof(float);
+  // The gradients themselves, and at most two activation-sized temporaries on the way.
+  EXPECT_LE(memory_stats(kCPU).peak - at_backward, grads + 2 * kActivation + 64);
+}
+
 TEST(AutogradViews, Gradients) {
   Tensor x = random_tensor({3, 4, 5}, kFloat64, 5);
   expect_gradients_match([](const auto& in) { return in[0].transpose(0, 2); }, {x});

@@ -342,6 +342,23 @@ TEST(CrossEntropy, GradientsMatchCentralDifferences) {
       {random_tensor({4, 3}, kFloat64, 6)});
 }
 
+// The classes are checked by gather where the data is, so a GPU run does not wait for them.
+TEST(NllLoss, ClassesOutOfRangeNameTheOp) {
+  Tensor log_probs = log_softmax(random_tensor({3, 4}), 1);
+  expect_error(
+      [&] {
+        F::nll_loss(log_probs, from_vector(std::vector<int64_t>{0, 4, 1}));
+      },
+      "nll_loss", "index 4 is out of range for dimension 1 with size 4");
+  expect_error(
+      [&] {
+        F::nll_loss(log_probs, from_vector(std::vector<int64_t>{-2, 0, 1}));
+      },
+      "nll_loss", "index -2 is out of range");
+  Tensor ignored = F::nll_loss(log_probs, from_vector(std::vector<int64_t>{-100, 0, 1}));
+  EXPECT_TRUE(std::isfinite(ignored.item<float>()));
+}
+
 TEST(CrossEntropy, BadInputsAreRefused) {
   Tensor logits = random_tensor({3, 4});
   expect_error(

@@ -46,6 +46,20 @@ TEST(VulkanDeviceErrors, EmbeddingNamesTheUsersOpAndShapesAsTheCpuDoes) {
   EXPECT_EQ(gpu.rfind(cpu, 0), 0u) << "CPU: " << cpu << "\nVulkan: " << gpu;
 }
 
+// nll_loss leaves the class check to the device: the call returns without waiting, and
+// the loss raises the CPU's error under the user's op.
+TEST(VulkanDeviceErrors, NllLossChecksItsClassesWithoutAHostWait) {
+  REQUIRE_GPU();
+  Tensor log_probs = log_softmax(random_tensor({3, 4}), 1);
+  Tensor target = from_vector(std::vector<int64_t>{0, 4, 1});
+  std::string cpu = error_of([&] { nn::functional::nll_loss(log_probs, target); });
+  Tensor loss = nn::functional::nll_loss(log_probs.to(kGpu), target.to(kGpu));
+  std::string gpu = error_of([&] { loss.item<float>(); });
+  EXPECT_EQ(gpu.rfind("[nll_loss] index 4 is out of range for dimension 1 with size 4", 0), 0u)
+      << gpu;
+  EXPECT_EQ(gpu.rfind(cpu, 0), 0u) << "CPU: " << cpu << "\nVulkan: " << gpu;
+}
+
 TEST(VulkanDeviceErrors, RaisedOnceAtTheFirstWaitThenOnlyByWhatTheKernelWrote) {
   REQUIRE_GPU();
   Tensor weight = random_tensor({1000, 64}).to(kGpu);

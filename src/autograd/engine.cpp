@@ -93,6 +93,10 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
                 "trying to backward through the graph a second time (through ", node->name(),
                 "); its saved values were freed. Pass retain_graph=true to the first backward");
     autograd::Grads input_grads = node->apply(grad);
+    // Dropped before the gradients move on, so that a leaf's gradient that is a view of
+    // this one (a transpose's) owns its storage and is kept without a copy.
+    grad = Tensor();
+    if (!retain_graph) node->release();
     const auto& edges = node->inputs();
     for (size_t i = 0; i < edges.size() && i < input_grads.size(); ++i) {
       if (!input_grads[i].defined()) continue;
@@ -103,7 +107,6 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
         accumulate_into_leaf(*edges[i].leaf, std::move(input_grads[i]));
       }
     }
-    if (!retain_graph) node->release();
   }
 }
 

@@ -1,8 +1,10 @@
 #include "ember/nn/functional.h"
 
 #include "core/check.h"
+#include "core/user_op.h"
 #include "ember/ops.h"
 #include "ember/random.h"
+#include "ops/op_utils.h"
 
 namespace ember::nn::functional {
 
@@ -41,11 +43,12 @@ std::pair<Tensor, Tensor> picked_nll(const Tensor& log_probs, const Tensor& targ
   Tensor index = target.to(kInt64);
   Tensor counted = index != ignore_index;
   Tensor safe = where(counted, index, 0);
-  int64_t classes = log_probs.size(1);
-  EMBER_CHECK(
-      safe.numel() == 0 || (all(safe >= 0).item<bool>() && all(safe < classes).item<bool>()), op,
-      "class index out of range [0, ", classes, ")");
-  Tensor nll = -gather(log_probs, 1, safe.unsqueeze(1)).squeeze(1);
+  // gather checks the classes where the data is, so a GPU target costs no host wait; a
+  // kernel's late report names this op.
+  UserOp user_op{op, {{{"input", &log_probs.shape()}, {"target", &target.shape()}}}};
+  UserOpScope scope(user_op);
+  Tensor nll =
+      ops::renamed_errors(op, [&] { return -gather(log_probs, 1, safe.unsqueeze(1)).squeeze(1); });
   return {where(counted, nll, 0.0), counted};
 }
 

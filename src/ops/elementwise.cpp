@@ -54,34 +54,54 @@ Tensor scalar_forward(BinaryOp op, const Tensor& a, Scalar b, bool scalar_first,
   return writes_bool(op) ? out : ops::cast(out, dtype, binary_op_name(op));
 }
 
+// What a derivative reads of its forward call. A node keeps only these tensors (and its
+// inputs' shapes and dtypes), so a saved tensor keeps memory alive only where it must: add
+// keeps nothing, exp its result, mul its inputs. A derivative is handed an undefined tensor
+// for what it does not save.
+enum Saved : unsigned { kNothing = 0, kFirst = 1, kSecond = 2, kResult = 4 };
+
+// An input's shape and dtype, which its gradient must have.
+struct InputMeta {
+  Shape shape;
+  DType dtype;
+  explicit InputMeta(const Tensor& x) : shape(x.shape()), dtype(x.dtype()) {}
+};
+
 // A gradient reduced to its input's shape and converted to its input's dtype.
-Tensor fit_to(const Tensor& grad, const Tensor& input) {
-  return ops::cast(autograd::sum_to(grad, input.shape()), input.dtype(), "backward");
+Tensor fit_to(const Tensor& grad, const InputMeta& input) {
+  return ops::cast(autograd::sum_to(grad, input.shape), input.dtype, "backward");
 }
 
-// Records g -> df(g, x, y) for a one-input op, with x and the output y detached.
-template <typename F>
+Tensor saved_if(bool keep, const Tensor& x) { return keep ? x.detach() : Tensor(); }
+
+// Records g -> df(g, x, y) for a one-input op; x (kFirst) and the output y (kResult) are
+// kept detached when `saved` names them.
+template <unsigned saved, typename F>
 Tensor with_derivative(const char* name, const Tensor& x, const Tensor& out, F df) {
   if (autograd::needs_grad(x)) {
-    autograd::record(name, {x}, out, [df, x = x.detach(), y = out.detach()](const Tensor& g) {
-      return Grads{fit_to(df(g, x, y), x)};
-    });
+    autograd::record(name, {x}, out,
+                     [df, meta = InputMeta(x), x = saved_if(saved & kFirst, x),
+                      y = saved_if(saved & kResult, out)](const Tensor& g) {
+                       return Grads{fit_to(df(g, x, y), meta)};
+                     });
   }
   return out;
 }
 
-// The same for two inputs; only the gradients some input needs are computed.
-template <typename DA, typename DB>
+// The same for two inputs (kFirst, kSecond); only the gradients some input needs are
+// computed.
+template <unsigned saved, typename DA, typename DB>
 Tensor with_derivatives(const char* name, const Tensor& a, const Tensor& b, const Tensor& out,
                         DA da, DB db) {
   bool need_a = autograd::needs_grad(a), need_b = autograd::needs_grad(b);
   if (!need_a && !need_b) return out;
-  autograd::record(
-      name, {a, b}, out,
-      [da, db, need_a, need_b, a = a.detach(), b = b.detach(), y = out.detach()](const Tensor& g) {
-        return Grads{need_a ? fit_to(da(g, a, b, y), a) : Tensor(),
-                     need_b ? fit_to(db(g, a, b, y), b) : Tensor()};
-      });
+  autograd::record(name, {a, b}, out,
+                   [da, db, need_a, need_b, meta_a = InputMeta(a), meta_b = InputMeta(b),
+                    a = saved_if(saved & kFirst, a), b = saved_if(saved & kSecond, b),
+                    y = saved_if(saved & kResult, out)](const Tensor& g) {
+                     return Grads{need_a ? fit_to(da(g, a, b, y), meta_a) : Tensor(),
+                                  need_b ? fit_to(db(g, a, b, y), meta_b) : Tensor()};
+                   });
   return out;
 }
 
@@ -96,7 +116,7 @@ void check_not_bool(const Tensor& x, const char* op) {
 
 // floor, ceil, round and sign: piecewise constant, so their gradient is zero.
 Tensor with_zero_derivative(const char* name, const Tensor& x, const Tensor& out) {
-  return with_derivative(
+  return with_derivative<kNothing>(
       name, x, out, [](const Tensor& g, const Tensor&, const Tensor&) { return zeros_like(g); });
 }
 
@@ -131,7 +151,7 @@ Tensor max_min(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_pair(a, b, binary_op_name(op));
   Tensor out = binary_forward(op, a, b, ops::result_type(a, b));
   bool maximum = op == BinaryOp::Maximum;
-  return with_derivatives(
+  return with_derivatives<kFirst | kSecond>(
       binary_op_name(op), a, b, out,
       [maximum](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
         return grad_of_max_min(g, a, b, maximum);
@@ -174,71 +194,73 @@ Tensor neg(const Tensor& x) {
   EMBER_CHECK(x.dtype() != kBool, "neg",
               "negation of a bool tensor is not supported; use logical_not");
   Tensor out = unary_forward(UnaryOp::Neg, x, x.dtype());
-  return with_derivative("neg", x, out,
-                         [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
+  return with_derivative<kNothing>(
+      "neg", x, out, [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 
 Tensor abs(const Tensor& x) {
   ops::check_defined(x, "abs");
   Tensor out = unary_forward(UnaryOp::Abs, x, x.dtype());
-  return with_derivative(
+  return with_derivative<kFirst>(
       "abs", x, out, [](const Tensor& g, const Tensor& x, const Tensor&) { return g * sign(x); });
 }
 
 Tensor exp(const Tensor& x) {
-  return with_derivative("exp", x, floating_unary(UnaryOp::Exp, x),
-                         [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
+  return with_derivative<kResult>(
+      "exp", x, floating_unary(UnaryOp::Exp, x),
+      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
 }
 
 Tensor log(const Tensor& x) {
-  return with_derivative("log", x, floating_unary(UnaryOp::Log, x),
-                         [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; });
+  return with_derivative<kFirst>(
+      "log", x, floating_unary(UnaryOp::Log, x),
+      [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; });
 }
 
 Tensor log1p(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kFirst>(
       "log1p", x, floating_unary(UnaryOp::Log1p, x),
       [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1); });
 }
 
 Tensor expm1(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kResult>(
       "expm1", x, floating_unary(UnaryOp::Expm1, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1); });
 }
 
 Tensor sqrt(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kResult>(
       "sqrt", x, floating_unary(UnaryOp::Sqrt, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2); });
 }
 
 Tensor rsqrt(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kResult>(
       "rsqrt", x, floating_unary(UnaryOp::Rsqrt, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y * y * y) * -0.5; });
 }
 
 Tensor sin(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kFirst>(
       "sin", x, floating_unary(UnaryOp::Sin, x),
       [](const Tensor& g, const Tensor& x, const Tensor&) { return g * cos(x); });
 }
 
 Tensor cos(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kFirst>(
       "cos", x, floating_unary(UnaryOp::Cos, x),
       [](const Tensor& g, const Tensor& x, const Tensor&) { return -g * sin(x); });
 }
 
 Tensor tanh(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kResult>(
       "tanh", x, floating_unary(UnaryOp::Tanh, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1 - y * y); });
 }
 
 Tensor sigmoid(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kResult>(
       "sigmoid", x, floating_unary(UnaryOp::Sigmoid, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1 - y); });
 }
@@ -247,9 +269,9 @@ Tensor relu(const Tensor& x) {
   ops::check_defined(x, "relu");
   check_not_bool(x, "relu");
   Tensor out = unary_forward(UnaryOp::Relu, x, x.dtype());
-  return with_derivative("relu", x, out, [](const Tensor& g, const Tensor&, const Tensor& y) {
-    return where(y > 0, g, 0);
-  });
+  return with_derivative<kResult>(
+      "relu", x, out,
+      [](const Tensor& g, const Tensor&, const Tensor& y) { return where(y > 0, g, 0); });
 }
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {
@@ -257,42 +279,44 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
               "approximate must be 'none' or 'tanh', got '", approximate, "'");
   if (approximate == "none") {
     Tensor out = floating_unary(UnaryOp::GeluErf, x);
-    return with_derivative("gelu", x, out, [](const Tensor& g, const Tensor& x, const Tensor&) {
-      constexpr double kInvSqrt2 = 0.70710678118654752, kInvSqrt2Pi = 0.39894228040143268;
-      Tensor cdf = (erf(x * kInvSqrt2) + 1) * 0.5;
-      return g * (cdf + x * exp(x * x * -0.5) * kInvSqrt2Pi);
-    });
+    return with_derivative<kFirst>(
+        "gelu", x, out, [](const Tensor& g, const Tensor& x, const Tensor&) {
+          constexpr double kInvSqrt2 = 0.70710678118654752, kInvSqrt2Pi = 0.39894228040143268;
+          Tensor cdf = (erf(x * kInvSqrt2) + 1) * 0.5;
+          return g * (cdf + x * exp(x * x * -0.5) * kInvSqrt2Pi);
+        });
   }
   Tensor out = floating_unary(UnaryOp::GeluTanh, x);
-  return with_derivative("gelu", x, out, [](const Tensor& g, const Tensor& x, const Tensor&) {
-    constexpr double kSqrt2OverPi = 0.79788456080286535588, kCoeff = 0.044715;
-    Tensor t = tanh((x + x * x * x * kCoeff) * kSqrt2OverPi);
-    Tensor inner_grad = (x * x * (3 * kCoeff) + 1) * kSqrt2OverPi;
-    return g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * inner_grad);
-  });
+  return with_derivative<kFirst>(
+      "gelu", x, out, [](const Tensor& g, const Tensor& x, const Tensor&) {
+        constexpr double kSqrt2OverPi = 0.79788456080286535588, kCoeff = 0.044715;
+        Tensor t = tanh((x + x * x * x * kCoeff) * kSqrt2OverPi);
+        Tensor inner_grad = (x * x * (3 * kCoeff) + 1) * kSqrt2OverPi;
+        return g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * inner_grad);
+      });
 }
 
 Tensor silu(const Tensor& x) {
-  return with_derivative("silu", x, floating_unary(UnaryOp::Silu, x),
-                         [](const Tensor& g, const Tensor& x, const Tensor&) {
-                           Tensor s = sigmoid(x);
-                           return g * s * (x * (1 - s) + 1);
-                         });
+  return with_derivative<kFirst>("silu", x, floating_unary(UnaryOp::Silu, x),
+                                 [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                   Tensor s = sigmoid(x);
+                                   return g * s * (x * (1 - s) + 1);
+                                 });
 }
 
 Tensor softplus(const Tensor& x) {
-  return with_derivative("softplus", x, floating_unary(UnaryOp::Softplus, x),
-                         [](const Tensor& g, const Tensor& x, const Tensor&) {
-                           return where(x > 20, g, g * sigmoid(x));
-                         });
+  return with_derivative<kFirst>("softplus", x, floating_unary(UnaryOp::Softplus, x),
+                                 [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                   return where(x > 20, g, g * sigmoid(x));
+                                 });
 }
 
 Tensor erf(const Tensor& x) {
-  return with_derivative("erf", x, floating_unary(UnaryOp::Erf, x),
-                         [](const Tensor& g, const Tensor& x, const Tensor&) {
-                           constexpr double kTwoOverSqrtPi = 1.12837916709551257;
-                           return g * exp(-(x * x)) * kTwoOverSqrtPi;
-                         });
+  return with_derivative<kFirst>("erf", x, floating_unary(UnaryOp::Erf, x),
+                                 [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                   constexpr double kTwoOverSqrtPi = 1.12837916709551257;
+                                   return g * exp(-(x * x)) * kTwoOverSqrtPi;
+                                 });
 }
 
 Tensor floor(const Tensor& x) { return rounding(UnaryOp::Floor, x); }
@@ -305,7 +329,7 @@ Tensor sign(const Tensor& x) {
 }
 
 Tensor reciprocal(const Tensor& x) {
-  return with_derivative(
+  return with_derivative<kResult>(
       "reciprocal", x, floating_unary(UnaryOp::Reciprocal, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return -g * y * y; });
 }
@@ -314,8 +338,8 @@ Tensor square(const Tensor& x) {
   ops::check_defined(x, "square");
   DType dtype = x.dtype() == kBool ? kInt64 : x.dtype();  // as torch.square (x ** 2)
   Tensor out = binary_forward(BinaryOp::Mul, x, x, dtype);
-  return with_derivative("square", x, out,
-                         [](const Tensor& g, const Tensor& x, const Tensor&) { return g * x * 2; });
+  return with_derivative<kFirst>(
+      "square", x, out, [](const Tensor& g, const Tensor& x, const Tensor&) { return g * x * 2; });
 }
 
 Tensor logical_not(const Tensor& x) { return predicate(UnaryOp::LogicalNot, x); }
@@ -334,14 +358,14 @@ Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
   }
   Tensor out = binary_forward(BinaryOp::Add, a, b, dtype);
   auto pass = [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return g; };
-  return with_derivatives("add", a, b, out, pass, pass);
+  return with_derivatives<kNothing>("add", a, b, out, pass, pass);
 }
 
 Tensor add(const Tensor& a, Scalar b) {
   ops::check_defined(a, "add");
   Tensor out = scalar_forward(BinaryOp::Add, a, b, false, ops::result_type(a, b));
-  return with_derivative("add", a, out,
-                         [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
+  return with_derivative<kNothing>("add", a, out,
+                                   [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
@@ -354,7 +378,7 @@ Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
     return add(a, b, negated);
   }
   Tensor out = binary_forward(BinaryOp::Sub, a, b, ops::result_type(a, b));
-  return with_derivatives(
+  return with_derivatives<kNothing>(
       "sub", a, b, out,
       [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return g; },
       [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return -g; });
@@ -364,22 +388,22 @@ Tensor sub(const Tensor& a, Scalar b) {
   ops::check_defined(a, "sub");
   EMBER_CHECK(a.dtype() != kBool, "sub", "subtraction from a bool tensor is not supported");
   Tensor out = scalar_forward(BinaryOp::Sub, a, b, false, ops::result_type(a, b));
-  return with_derivative("sub", a, out,
-                         [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
+  return with_derivative<kNothing>("sub", a, out,
+                                   [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
 }
 
 Tensor operator-(Scalar a, const Tensor& b) {
   ops::check_defined(b, "sub");
   EMBER_CHECK(b.dtype() != kBool, "sub", "subtraction of a bool tensor is not supported");
   Tensor out = scalar_forward(BinaryOp::Sub, b, a, true, ops::result_type(b, a));
-  return with_derivative("sub", b, out,
-                         [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
+  return with_derivative<kNothing>(
+      "sub", b, out, [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   check_pair(a, b, "mul");
   Tensor out = binary_forward(BinaryOp::Mul, a, b, ops::result_type(a, b));
-  return with_derivatives(
+  return with_derivatives<kFirst | kSecond>(
       "mul", a, b, out,
       [](const Tensor& g, const Tensor&, const Tensor& b, const Tensor&) { return g * b; },
       [](const Tensor& g, const Tensor& a, const Tensor&, const Tensor&) { return g * a; });
@@ -388,14 +412,14 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, Scalar b) {
   ops::check_defined(a, "mul");
   Tensor out = scalar_forward(BinaryOp::Mul, a, b, false, ops::result_type(a, b));
-  return with_derivative("mul", a, out,
-                         [b](const Tensor& g, const Tensor&, const Tensor&) { return g * b; });
+  return with_derivative<kNothing>(
+      "mul", a, out, [b](const Tensor& g, const Tensor&, const Tensor&) { return g * b; });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   check_pair(a, b, "div");
   Tensor out = binary_forward(BinaryOp::Div, a, b, division_dtype(ops::result_type(a, b)));
-  return with_derivatives(
+  return with_derivatives<kSecond | kResult>(
       "div", a, b, out,
       [](const Tensor& g, const Tensor&, const Tensor& b, const Tensor&) { return g / b; },
       [](const Tensor& g, const Tensor&, const Tensor& b, const Tensor& y) { return -g * y / b; });
@@ -404,21 +428,21 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, Scalar b) {
   ops::check_defined(a, "div");
   Tensor out = scalar_forward(BinaryOp::Div, a, b, false, division_dtype(ops::result_type(a, b)));
-  return with_derivative("div", a, out,
-                         [b](const Tensor& g, const Tensor&, const Tensor&) { return g / b; });
+  return with_derivative<kNothing>(
+      "div", a, out, [b](const Tensor& g, const Tensor&, const Tensor&) { return g / b; });
 }
 
 Tensor operator/(Scalar a, const Tensor& b) {
   ops::check_defined(b, "div");
   Tensor out = scalar_forward(BinaryOp::Div, b, a, true, division_dtype(ops::result_type(b, a)));
-  return with_derivative(
+  return with_derivative<kFirst | kResult>(
       "div", b, out, [](const Tensor& g, const Tensor& b, const Tensor& y) { return -g * y / b; });
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   check_pair(a, b, "pow");
   Tensor out = binary_forward(BinaryOp::Pow, a, b, ops::result_type(a, b));
-  return with_derivatives(
+  return with_derivatives<kFirst | kSecond | kResult>(
       "pow", a, b, out,
       [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
         return g * masked_fill(b * pow(a, b - 1), eq(b, 0), 0);
@@ -435,20 +459,23 @@ Tensor pow(const Tensor& a, Scalar b) {
   EMBER_CHECK(is_floating_point(dtype) || b.to_int() >= 0, "pow",
               "integers to negative integer powers are not allowed, got exponent ", b.to_int());
   Tensor out = scalar_forward(BinaryOp::Pow, a, b, false, dtype);
-  return with_derivative("pow", a, out, [b](const Tensor& g, const Tensor& a, const Tensor&) {
-    if (b.to_double() == 0.0) return zeros_like(g);
-    Scalar lowered = b.is_floating_point() ? Scalar(b.to_double() - 1) : Scalar(b.to_int() - 1);
-    return g * pow(a, lowered) * b;
-  });
+  return with_derivative<kFirst>(
+      "pow", a, out, [b](const Tensor& g, const Tensor& a, const Tensor&) {
+        if (b.to_double() == 0.0) return zeros_like(g);
+        Scalar lowered = b.is_floating_point() ? Scalar(b.to_double() - 1) : Scalar(b.to_int() - 1);
+        return g * pow(a, lowered) * b;
+      });
 }
 
 Tensor pow(Scalar a, const Tensor& b) {
   ops::check_defined(b, "pow");
   Tensor out = scalar_forward(BinaryOp::Pow, b, a, true, ops::result_type(b, a));
-  return with_derivative("pow", b, out, [a](const Tensor& g, const Tensor& b, const Tensor& y) {
-    if (a.to_double() == 0.0) return masked_fill(zeros_like(g), lt(b, 0), NAN);
-    return g * y * std::log(a.to_double());
-  });
+  return with_derivative<kFirst | kResult>("pow", b, out,
+                                           [a](const Tensor& g, const Tensor& b, const Tensor& y) {
+                                             if (a.to_double() == 0.0)
+                                               return masked_fill(zeros_like(g), lt(b, 0), NAN);
+                                             return g * y * std::log(a.to_double());
+                                           });
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) { return max_min(BinaryOp::Maximum, a, b); }
@@ -457,7 +484,7 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return max_min(BinaryOp::Mini
 Tensor remainder(const Tensor& a, const Tensor& b) {
   check_pair(a, b, "remainder");
   Tensor out = binary_forward(BinaryOp::Remainder, a, b, ops::result_type(a, b));
-  return with_derivatives(
+  return with_derivatives<kFirst | kSecond>(
       "remainder", a, b, out,
       [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return g; },
       [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
@@ -468,8 +495,8 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
 Tensor remainder(const Tensor& a, Scalar b) {
   ops::check_defined(a, "remainder");
   Tensor out = scalar_forward(BinaryOp::Remainder, a, b, false, ops::result_type(a, b));
-  return with_derivative("remainder", a, out,
-                         [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
+  return with_derivative<kNothing>("remainder", a, out,
+                                   [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
 }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Eq, a, b); }
@@ -505,12 +532,12 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   out = ops::cast(out, dtype, "where");
   bool need_a = autograd::needs_grad(a), need_b = autograd::needs_grad(b);
   if (need_a || need_b) {
-    autograd::record(
-        "where", {condition, a, b}, out,
-        [need_a, need_b, c = condition.detach(), a = a.detach(), b = b.detach()](const Tensor& g) {
-          return Grads{Tensor(), need_a ? fit_to(where(c, g, 0), a) : Tensor(),
-                       need_b ? fit_to(where(c, 0, g), b) : Tensor()};
-        });
+    autograd::record("where", {condition, a, b}, out,
+                     [need_a, need_b, c = condition.detach(), a = InputMeta(a),
+                      b = InputMeta(b)](const Tensor& g) {
+                       return Grads{Tensor(), need_a ? fit_to(where(c, g, 0), a) : Tensor(),
+                                    need_b ? fit_to(where(c, 0, g), b) : Tensor()};
+                     });
   }
   return out;
 }
@@ -538,13 +565,13 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
                            min ? clip_to(*min, compute) : lowest(compute),
                            max ? clip_to(*max, compute) : highest(compute), out);
   out = ops::cast(out, dtype, "clamp");
-  return with_derivative("clamp", x, out,
-                         [min, max](const Tensor& g, const Tensor& x, const Tensor&) {
-                           Tensor inside = min && max ? logical_and(ge(x, *min), le(x, *max))
-                                           : min      ? ge(x, *min)
-                                                      : le(x, *max);
-                           return where(inside, g, 0);
-                         });
+  return with_derivative<kFirst>(
+      "clamp", x, out, [min, max](const Tensor& g, const Tensor& x, const Tensor&) {
+        Tensor inside = min && max ? logical_and(ge(x, *min), le(x, *max))
+                        : min      ? ge(x, *min)
+                                   : le(x, *max);
+        return where(inside, g, 0);
+      });
 }
 
 Tensor clamp_min(const Tensor& x, Scalar min) { return clamp(x, min, std::nullopt); }
@@ -562,7 +589,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   out = ops::cast(out, x.dtype(), "masked_fill");
   if (autograd::needs_grad(x)) {
     autograd::record("masked_fill", {x, mask}, out,
-                     [x = x.detach(), m = mask.detach()](const Tensor& g) {
+                     [x = InputMeta(x), m = mask.detach()](const Tensor& g) {
                        return Grads{fit_to(where(m, 0, g), x), Tensor()};
                      });
   }

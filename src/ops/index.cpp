@@ -28,18 +28,6 @@ Tensor as_1d_index(const Tensor& index, const Tensor& x, const char* op) {
   return as_index(index, x, op).reshape({-1});
 }
 
-// Errors raised by a shared kernel carry the name of the op the user called.
-template <typename F>
-Tensor renamed_errors(const char* op, const F& f) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    std::string message = e.what();
-    size_t end = message.find("] ");
-    throw Error("[" + std::string(op) + message.substr(end == std::string::npos ? 0 : end));
-  }
-}
-
 Tensor select_forward(const Tensor& x, int64_t dim, const Tensor& index) {
   Shape shape = x.shape();
   shape[dim] = index.numel();
@@ -311,7 +299,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   }
   int64_t d = normalize_dim(dim, tensors[0].dim() + 1, "stack");
   for (const Tensor& t : tensors) expanded.push_back(t.unsqueeze(d));
-  return renamed_errors("stack", [&] { return cat(expanded, d); });
+  return ops::renamed_errors("stack", [&] { return cat(expanded, d); });
 }
 
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim) {
@@ -379,8 +367,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
   shape.push_back(weight.size(1));
   UserOp user_op{"embedding", {{{"weight", &weight.shape()}, {"indices", &indices.shape()}}}};
   UserOpScope scope(user_op);
-  return renamed_errors("embedding",
-                        [&] { return index_select(weight, 0, idx.reshape({-1})).reshape(shape); });
+  return ops::renamed_errors(
+      "embedding", [&] { return index_select(weight, 0, idx.reshape({-1})).reshape(shape); });
 }
 
 }  // namespace ember

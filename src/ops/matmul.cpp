@@ -135,7 +135,11 @@ Grads matmul_backward(const Tensor& a, const Tensor& b, const Tensor& g, bool ne
   }
   if (need_b) {
     Tensor grad;
-    if (b2.dim() == 2 && g2.dim() > 2) {
+    if (b2.dim() == 2 && b2.stride(0) == 1 && b2.stride(1) != 1) {
+      // b is a transposed weight (linear's): (g^T a)^T has the weight's own layout, so its
+      // gradient needs no transposing copy.
+      grad = matmul(g2.reshape({-1, g2.size(-1)}).t(), a2.reshape({-1, a2.size(-1)})).t();
+    } else if (b2.dim() == 2 && g2.dim() > 2) {
       grad = matmul(a2.reshape({-1, a2.size(-1)}).t(), g2.reshape({-1, g2.size(-1)}));
     } else {
       grad = autograd::sum_to(matmul(a2.transpose(-1, -2), g2), b2.shape());

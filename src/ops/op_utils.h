@@ -1,6 +1,7 @@
 // Helpers shared by the front-end ops: dims, dtypes, devices and broadcasting.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "core/backend.h"
@@ -36,5 +37,17 @@ Tensor expand_view(const Tensor& x, const Shape& shape);
 Tensor cast(const Tensor& x, DType dtype, const char* op);
 
 inline Backend& backend_of(const Tensor& x) { return backend_for(x.device()); }
+
+// Errors raised by a shared kernel carry the name of the op the user called.
+template <typename F>
+Tensor renamed_errors(const char* op, const F& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    std::string message = e.what();
+    size_t end = message.find("] ");
+    throw Error("[" + std::string(op) + message.substr(end == std::string::npos ? 0 : end));
+  }
+}
 
 }  // namespace ember::ops
