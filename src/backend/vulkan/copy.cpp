@@ -7,20 +7,6 @@
 
 namespace ember::vulkan {
 
-namespace {
-
-struct UnaryPush {
-  uint32_t sizes[4];
-  int32_t out_strides[4];
-  int32_t in_strides[4];
-  uint32_t n, out_offset, in_offset;
-  float low_f, high_f;
-  uint32_t low_i[2], high_i[2];  // int64 as words: the shader's layout has no padding
-};
-static_assert(sizeof(UnaryPush) <= kPushConstantBytes);
-
-}  // namespace
-
 void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Tensor& out,
                   Scalar low, Scalar high) {
   for_each_strided4<2>(out.shape(), {&out, &x}, "vulkan", [&](const Strided4<2>& layout) {

@@ -12,22 +12,6 @@ namespace {
 
 enum class ScalarMode : uint32_t { None = 0, Second = 1, First = 2 };
 
-struct BinaryPush {
-  uint32_t sizes[4];
-  int32_t strides[3][4];  // out, a, b
-  uint32_t n, out_offset, a_offset, b_offset;
-  float scalar_f;
-  uint32_t scalar_i[2];
-};
-static_assert(sizeof(BinaryPush) <= kPushConstantBytes);
-
-struct WherePush {
-  uint32_t sizes[4];
-  int32_t strides[4][4];  // out, condition, a, b
-  uint32_t n, offsets[4];
-};
-static_assert(sizeof(WherePush) <= kPushConstantBytes);
-
 void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const Tensor& b,
                    ScalarMode mode, Scalar scalar, const Tensor& out) {
   for_each_strided4<3>(

@@ -11,15 +11,6 @@ namespace ember::vulkan {
 namespace {
 
 enum class IndexMode : uint32_t { Select = 0, IndexAdd = 1, Gather = 2, ScatterAdd = 3 };
-constexpr int kMaxIndexDims = 6;
-
-struct IndexPush {
-  uint32_t mode, dtype, outer, inner, count, dim_size, dim, index_offset, x_offset, out_offset,
-      begin, end;
-  uint32_t sizes[kMaxIndexDims], strides[kMaxIndexDims];
-  uint32_t check_slot;
-};
-static_assert(sizeof(IndexPush) <= kPushConstantBytes);
 
 // Fills sizes (index's shape) and strides (of the indexed tensor), right-aligned in 6 slots.
 void set_layout(IndexPush& push, const Shape& index_shape, const Shape& indexed, int64_t dim) {

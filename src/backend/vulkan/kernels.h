@@ -3,6 +3,7 @@
 
 #include <initializer_list>
 
+#include "backend/vulkan/push_constants.h"
 #include "backend/vulkan/shader_ids.h"
 #include "backend/vulkan/vulkan_backend.h"
 #include "core/check.h"

@@ -7,18 +7,6 @@
 
 namespace ember::vulkan {
 
-namespace {
-
-struct LossPush {
-  uint32_t rows, classes, backward;
-  float smoothing;
-  uint32_t ignore_index[2];
-  uint32_t logits_offset, target_offset, grad_offset;
-  uint32_t check_slot;
-};
-
-}  // namespace
-
 void VulkanBackend::cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                                   double label_smoothing, const Tensor& losses) {
   if (logits.dtype() != kFloat32) {

@@ -8,12 +8,6 @@ namespace ember::vulkan {
 
 namespace {
 
-struct MatmulPush {
-  uint32_t m, n, k, a_offset, b_offset, out_offset;
-  int32_t a_strides[3], b_strides[3];  // batch, row, column
-};
-static_assert(sizeof(MatmulPush) <= kPushConstantBytes);
-
 // The tiling of one launch: a TILE_M x TILE_N block of out per workgroup, THREAD_M x
 // THREAD_N of it in each invocation's registers.
 struct Tiling {

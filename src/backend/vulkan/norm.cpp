@@ -6,12 +6,6 @@ namespace ember::vulkan {
 
 namespace {
 
-struct NormPush {
-  uint32_t rows, cols, backward, has_weight, has_bias;
-  float eps;
-  uint32_t x_offset, weight_offset, bias_offset, grad_offset;
-};
-
 uint32_t offset_of(const Tensor& t) {
   return t.defined() ? static_cast<uint32_t>(t.storage_offset()) : 0;
 }

@@ -14,11 +14,6 @@ namespace {
 constexpr uint32_t kAdamTensors = 7;  // MAX_TENSORS in the shader
 constexpr uint32_t kTableWords = 6;
 
-struct AdamPush {
-  uint32_t count, decoupled;
-  float beta1, beta2, weight_decay, decay, step_size, sqrt_c2, eps;
-};
-
 uint32_t offset_of(const Tensor& t) { return static_cast<uint32_t>(t.storage_offset()); }
 
 }  // namespace

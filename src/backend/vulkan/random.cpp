@@ -6,17 +6,6 @@
 
 namespace ember::vulkan {
 
-namespace {
-
-struct RandomPush {
-  uint32_t n, distribution, dtype, out_offset, key[2], counter[2];
-  float low, span, below_high;
-  uint32_t low_int[2], range[2];
-};
-static_assert(sizeof(RandomPush) <= kPushConstantBytes);
-
-}  // namespace
-
 void VulkanBackend::random(Distribution distribution, uint64_t seed, uint64_t offset, double a,
                            double b, const Tensor& out) {
   bool integer = distribution == Distribution::Integer;

@@ -10,19 +10,6 @@ namespace ember::vulkan {
 
 namespace {
 
-struct ReducePush {
-  uint32_t outer, reduced, inner, x_offset, out_offset, chunk, chunks;
-  float divisor;
-};
-
-struct SoftmaxPush {
-  uint32_t outer, n, inner, log_softmax, columns, x_offset;
-};
-
-struct CumsumPush {
-  uint32_t outer, n, inner, dtype, x_offset, begin, end;
-};
-
 // Columns walk R one element at a time; with few columns and a long R, packing the
 // reduced dims last and reducing rows with whole workgroups is faster.
 constexpr uint32_t kFewColumns = 4096;
