@@ -37,3 +37,22 @@ namespace em = ember;
   model.load_state_dict(em::io::load_safetensors("model.safetensors"));
   (void)g, (void)v, (void)s, (void)m;
 }
+
+// §6.3 Mixed precision.
+[[maybe_unused]] static void mixed_precision_example(em::nn::Sequential& model,
+                                                     em::optim::Optimizer& opt, const em::Tensor& x,
+                                                     const em::Tensor& target) {
+  namespace F = em::nn::functional;
+  em::Device dev = em::default_device();
+  em::Tensor loss;
+  {
+    em::AutocastGuard autocast(dev, em::kBFloat16);  // matmul, conv, attention in bf16; losses,
+    loss = F::cross_entropy(model(x), target);       // reductions, norms and softmax in float32
+  }
+  em::GradScaler scaler({.init_scale = 65536.0});  // float16: scale, skip steps that overflow
+  scaler.scale(loss).backward();
+  scaler.step(opt);
+  scaler.update();
+  double scale = scaler.get_scale();
+  (void)scale;
+}

@@ -2,6 +2,7 @@
 // on any GPU through Vulkan. Include this one header.
 #pragma once
 
+#include "ember/amp.h"
 #include "ember/autograd.h"
 #include "ember/data/dataset.h"
 #include "ember/data/idx.h"

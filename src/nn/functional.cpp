@@ -1,5 +1,6 @@
 #include "ember/nn/functional.h"
 
+#include "autograd/autocast.h"
 #include "core/check.h"
 #include "core/user_op.h"
 #include "ember/ops.h"
@@ -60,6 +61,8 @@ Tensor reduce_counted(const Tensor& losses, const Tensor& counted, Reduction red
 }  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (autocast::needs_lower(x, weight, bias))
+    return linear(autocast::lower(x), autocast::lower(weight), autocast::lower(bias));
   EMBER_CHECK(x.defined() && weight.defined(), "linear", "input and weight must be defined");
   EMBER_CHECK(weight.dim() == 2, "linear", "weight must be [out_features, in_features], got ",
               weight.shape());
@@ -82,23 +85,32 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NllLossOptions& options) {
+  if (autocast::needs_float32(log_probs))
+    return nll_loss(autocast::to_float32(log_probs), target, options);
   check_classification(log_probs, target, "nll_loss");
   auto [losses, counted] = picked_nll(log_probs, target, options.ignore_index, "nll_loss");
   return reduce_counted(losses, counted, options.reduction);
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (autocast::needs_float32(input, target))
+    return mse_loss(autocast::to_float32(input), autocast::to_float32(target), reduction);
   check_same_shape(input, target, "mse_loss");
   return reduce(square(input - target), reduction);
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (autocast::needs_float32(input, target))
+    return l1_loss(autocast::to_float32(input), autocast::to_float32(target), reduction);
   check_same_shape(input, target, "l1_loss");
   return reduce(abs(input - target), reduction);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction reduction) {
+  if (autocast::needs_float32(logits, target))
+    return binary_cross_entropy_with_logits(autocast::to_float32(logits),
+                                            autocast::to_float32(target), reduction);
   check_same_shape(logits, target, "binary_cross_entropy_with_logits");
   Tensor losses = clamp_min(logits, 0) - logits * target + log1p(exp(-abs(logits)));
   return reduce(losses, reduction);

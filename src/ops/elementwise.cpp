@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "autograd/autocast.h"
 #include "autograd/graph.h"
 #include "ops/op_utils.h"
 
@@ -206,24 +207,28 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor exp(const Tensor& x) {
+  if (autocast::needs_float32(x)) return exp(autocast::to_float32(x));
   return with_derivative<kResult>(
       "exp", x, floating_unary(UnaryOp::Exp, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
 }
 
 Tensor log(const Tensor& x) {
+  if (autocast::needs_float32(x)) return log(autocast::to_float32(x));
   return with_derivative<kFirst>(
       "log", x, floating_unary(UnaryOp::Log, x),
       [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; });
 }
 
 Tensor log1p(const Tensor& x) {
+  if (autocast::needs_float32(x)) return log1p(autocast::to_float32(x));
   return with_derivative<kFirst>(
       "log1p", x, floating_unary(UnaryOp::Log1p, x),
       [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1); });
 }
 
 Tensor expm1(const Tensor& x) {
+  if (autocast::needs_float32(x)) return expm1(autocast::to_float32(x));
   return with_derivative<kResult>(
       "expm1", x, floating_unary(UnaryOp::Expm1, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1); });
@@ -236,6 +241,7 @@ Tensor sqrt(const Tensor& x) {
 }
 
 Tensor rsqrt(const Tensor& x) {
+  if (autocast::needs_float32(x)) return rsqrt(autocast::to_float32(x));
   return with_derivative<kResult>(
       "rsqrt", x, floating_unary(UnaryOp::Rsqrt, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y * y * y) * -0.5; });
@@ -305,6 +311,7 @@ Tensor silu(const Tensor& x) {
 }
 
 Tensor softplus(const Tensor& x) {
+  if (autocast::needs_float32(x)) return softplus(autocast::to_float32(x));
   return with_derivative<kFirst>("softplus", x, floating_unary(UnaryOp::Softplus, x),
                                  [](const Tensor& g, const Tensor& x, const Tensor&) {
                                    return where(x > 20, g, g * sigmoid(x));
@@ -329,6 +336,7 @@ Tensor sign(const Tensor& x) {
 }
 
 Tensor reciprocal(const Tensor& x) {
+  if (autocast::needs_float32(x)) return reciprocal(autocast::to_float32(x));
   return with_derivative<kResult>(
       "reciprocal", x, floating_unary(UnaryOp::Reciprocal, x),
       [](const Tensor& g, const Tensor&, const Tensor& y) { return -g * y * y; });
@@ -440,6 +448,7 @@ Tensor operator/(Scalar a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
+  if (autocast::needs_float32(a, b)) return pow(autocast::to_float32(a), autocast::to_float32(b));
   check_pair(a, b, "pow");
   Tensor out = binary_forward(BinaryOp::Pow, a, b, ops::result_type(a, b));
   return with_derivatives<kFirst | kSecond | kResult>(
@@ -454,6 +463,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, Scalar b) {
+  if (autocast::needs_float32(a)) return pow(autocast::to_float32(a), b);
   ops::check_defined(a, "pow");
   DType dtype = ops::result_type(a, b);
   EMBER_CHECK(is_floating_point(dtype) || b.to_int() >= 0, "pow",
@@ -468,6 +478,7 @@ Tensor pow(const Tensor& a, Scalar b) {
 }
 
 Tensor pow(Scalar a, const Tensor& b) {
+  if (autocast::needs_float32(b)) return pow(a, autocast::to_float32(b));
   ops::check_defined(b, "pow");
   Tensor out = scalar_forward(BinaryOp::Pow, b, a, true, ops::result_type(b, a));
   return with_derivative<kFirst | kResult>("pow", b, out,

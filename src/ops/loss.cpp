@@ -1,5 +1,6 @@
 // Fused cross-entropy: the cross_entropy primitive per sample, the reduction on top, and
 // a derivative that is the cross_entropy_backward primitive.
+#include "autograd/autocast.h"
 #include "autograd/graph.h"
 #include "ember/nn/functional.h"
 #include "ops/op_utils.h"
@@ -51,6 +52,8 @@ Tensor sample_losses(const Tensor& logits, const Tensor& target, int64_t ignore_
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target,
                      const CrossEntropyOptions& options) {
+  if (autocast::needs_float32(logits))
+    return cross_entropy(autocast::to_float32(logits), target, options);
   check_arguments(logits, target, options.label_smoothing);
   Tensor losses = sample_losses(logits, target, options.ignore_index, options.label_smoothing);
   switch (options.reduction) {

@@ -1,4 +1,5 @@
 // Matrix products as torch.matmul: vectors, matrices and broadcast batches of matrices.
+#include "autograd/autocast.h"
 #include "autograd/graph.h"
 #include "core/sizes.h"
 #include "ops/op_utils.h"
@@ -152,6 +153,7 @@ Grads matmul_backward(const Tensor& a, const Tensor& b, const Tensor& g, bool ne
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (autocast::needs_lower(a, b)) return matmul(autocast::lower(a), autocast::lower(b));
   check_operands(a, b);
   Tensor out = matmul_forward(a.detach(), b.detach());
   if (autograd::needs_grad(a, b)) {

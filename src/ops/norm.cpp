@@ -1,5 +1,6 @@
 // Fused layer normalisation: the layer_norm primitive forward, layer_norm_backward for
 // the input's gradient, and plain sums for the weight's and bias's.
+#include "autograd/autocast.h"
 #include "autograd/graph.h"
 #include "ember/nn/functional.h"
 #include "ops/op_utils.h"
@@ -56,6 +57,9 @@ autograd::Grads gradients(const Saved& s, const Tensor& g) {
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
+  if (autocast::needs_float32(x, weight, bias))
+    return layer_norm(autocast::to_float32(x), normalized_shape, autocast::to_float32(weight),
+                      autocast::to_float32(bias), eps);
   check_arguments(x, normalized_shape, weight, bias);
   DType dtype = ops::compute_dtype(x.dtype());
   int64_t cols = 1;

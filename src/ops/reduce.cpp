@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "autograd/autocast.h"
 #include "autograd/graph.h"
 #include "ops/op_utils.h"
 
@@ -149,6 +150,7 @@ Tensor flip_view(const Tensor& t, int64_t dim) {
 }
 
 Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
+  if (autocast::needs_float32(x)) return softmax_impl(autocast::to_float32(x), dim, log);
   const char* name = log ? "log_softmax" : "softmax";
   ops::check_defined(x, name);
   check_floating(x, name);
@@ -173,6 +175,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+  if (autocast::needs_float32(x)) return sum(autocast::to_float32(x), dims, keepdim);
   ops::check_defined(x, "sum");
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "sum");
   Tensor out = reduce_values(ReduceOp::Sum, x, d, keepdim,
@@ -187,6 +190,7 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+  if (autocast::needs_float32(x)) return mean(autocast::to_float32(x), dims, keepdim);
   ops::check_defined(x, "mean");
   EMBER_CHECK(x.is_floating_point(), "mean", "expects a floating-point tensor, got ", x.dtype(),
               "; convert it first, e.g. x.to(kFloat32)");
@@ -203,6 +207,7 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
+  if (autocast::needs_float32(x)) return prod(autocast::to_float32(x), dims, keepdim);
   ops::check_defined(x, "prod");
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "prod");
   Tensor out = reduce_values(ReduceOp::Prod, x, d, keepdim,
@@ -234,6 +239,7 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
 }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+  if (autocast::needs_float32(x)) return logsumexp(autocast::to_float32(x), dims, keepdim);
   ops::check_defined(x, "logsumexp");
   std::vector<int64_t> d = ops::normalize_dims(dims, x.dim(), "logsumexp");
   DType dtype = x.is_floating_point() ? x.dtype() : kFloat32;
@@ -258,11 +264,13 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+  if (autocast::needs_float32(x)) return var(autocast::to_float32(x), dims, correction, keepdim);
   Tensor out = variance(x, dims, correction, keepdim, "var");
   return out.to(x.dtype());
 }
 
 Tensor std(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+  if (autocast::needs_float32(x)) return std(autocast::to_float32(x), dims, correction, keepdim);
   return sqrt(variance(x, dims, correction, keepdim, "std")).to(x.dtype());
 }
 
@@ -274,6 +282,7 @@ Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor cumsum(const Tensor& x, int64_t dim) {
+  if (autocast::needs_float32(x)) return cumsum(autocast::to_float32(x), dim);
   ops::check_defined(x, "cumsum");
   int64_t d = ops::normalize_dim(dim, x.dim(), "cumsum");
   DType dtype = x.is_floating_point() ? x.dtype() : kInt64;
