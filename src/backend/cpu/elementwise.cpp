@@ -4,7 +4,8 @@
 // lambda, so contiguous runs compile to plain vector code. On x86-64 each contiguous
 // loop also exists in an AVX2 build, picked at run time. float32 exp and the functions
 // built on it (tanh, sigmoid, silu, gelu, erf) use a polynomial exp that vectorises,
-// because std::exp does not.
+// because std::exp does not. float16 and bfloat16 runs are converted to float32 in
+// blocks on the stack, computed by the float32 loops and rounded once on store.
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <type_traits>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/half.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/simd.h"
 #include "backend/cpu/vec_math.h"
@@ -25,9 +27,72 @@ T& at(char* base, int64_t stride, int64_t i) {
   return *reinterpret_cast<T*>(base + i * stride);
 }
 
-// out = f(x) elementwise; out is contiguous, x any view of out's shape.
+// buffer[0, n) = the 16-bit elements at p, byte stride apart (0 for a broadcast).
+template <typename T>
+void load_block(const char* p, int64_t stride, int64_t n, float* buffer) {
+  if (stride == sizeof(T)) {
+    widen(reinterpret_cast<const T*>(p), buffer, n);
+  } else if (stride == 0) {
+    std::fill_n(buffer, n, load(*reinterpret_cast<const T*>(p)));
+  } else {
+    for (int64_t i = 0; i < n; ++i) buffer[i] = load(at<T>(const_cast<char*>(p), stride, i));
+  }
+}
+
+// The n computed values of buffer stored at p as Out (16-bit floats rounded, bool as is).
+template <typename Out, typename V>
+void store_block(const V* buffer, char* p, int64_t stride, int64_t n) {
+  if constexpr (is_16bit_float_v<Out>) {
+    if (stride == sizeof(Out)) {
+      narrow(buffer, reinterpret_cast<Out*>(p), n);
+      return;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) at<Out>(p, stride, i) = store<Out>(buffer[i]);
+}
+
+// The result type of f on float32 values: float for arithmetic, bool for predicates.
+template <typename F, typename... Args>
+using result_of_t = std::decay_t<std::invoke_result_t<const F&, Args...>>;
+
+// out = f(x) for 16-bit x: f sees float32 values, kConvertBlock at a time.
 template <typename Out, typename In, typename F>
-void unary_kernel(const Tensor& x, const Tensor& out, const F& f) {
+void unary_kernel_16bit(const Tensor& x, const Tensor& out, const F& f) {
+  StridedLoop<2> loop(out.shape(), {&out, &x});
+  loop.run(kElementwiseGrain,
+           [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+             float in[kConvertBlock];
+             result_of_t<F, float> result[kConvertBlock];
+             for (int64_t done = 0; done < n; done += kConvertBlock) {
+               int64_t len = std::min(kConvertBlock, n - done);
+               load_block<In>(p[1] + done * s[1], s[1], len, in);
+               map1(result, in, len, f);
+               store_block<Out>(result, p[0] + done * s[0], s[0], len);
+             }
+           });
+}
+
+// out = f(a, b) for 16-bit a and b; broadcast operands fill their block with one value.
+template <typename Out, typename T, typename F>
+void binary_kernel_16bit(const Tensor& a, const Tensor& b, const Tensor& out, const F& f) {
+  StridedLoop<3> loop(out.shape(), {&out, &a, &b});
+  loop.run(kElementwiseGrain,
+           [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+             float in_a[kConvertBlock], in_b[kConvertBlock];
+             result_of_t<F, float, float> result[kConvertBlock];
+             for (int64_t done = 0; done < n; done += kConvertBlock) {
+               int64_t len = std::min(kConvertBlock, n - done);
+               load_block<T>(p[1] + done * s[1], s[1], len, in_a);
+               load_block<T>(p[2] + done * s[2], s[2], len, in_b);
+               map2(result, in_a, in_b, len, f);
+               store_block<Out>(result, p[0] + done * s[0], s[0], len);
+             }
+           });
+}
+
+// out = f(x) elementwise for x of a compute dtype.
+template <typename Out, typename In, typename F>
+void unary_kernel_native(const Tensor& x, const Tensor& out, const F& f) {
   if (x.is_contiguous() && out.is_contiguous()) {
     const In* src = data_of<In>(x);
     Out* dst = data_of<Out>(out);
@@ -48,7 +113,7 @@ void unary_kernel(const Tensor& x, const Tensor& out, const F& f) {
 
 // out = f(a, b) elementwise; a broadcast operand (stride 0) keeps the vector loop.
 template <typename Out, typename T, typename F>
-void binary_kernel(const Tensor& a, const Tensor& b, const Tensor& out, const F& f) {
+void binary_kernel_native(const Tensor& a, const Tensor& b, const Tensor& out, const F& f) {
   if (a.is_contiguous() && b.is_contiguous() && out.is_contiguous()) {
     const T* pa = data_of<T>(a);
     const T* pb = data_of<T>(b);
@@ -78,6 +143,25 @@ void binary_kernel(const Tensor& a, const Tensor& b, const Tensor& out, const F&
                }
              }
            });
+}
+
+// out = f(x) elementwise; out is contiguous, x any view of out's shape.
+template <typename Out, typename In, typename F>
+void unary_kernel(const Tensor& x, const Tensor& out, const F& f) {
+  if constexpr (is_16bit_float_v<In>) {
+    unary_kernel_16bit<Out, In>(x, out, f);
+  } else {
+    unary_kernel_native<Out, In>(x, out, f);
+  }
+}
+
+template <typename Out, typename T, typename F>
+void binary_kernel(const Tensor& a, const Tensor& b, const Tensor& out, const F& f) {
+  if constexpr (is_16bit_float_v<T>) {
+    binary_kernel_16bit<Out, T>(a, b, out, f);
+  } else {
+    binary_kernel_native<Out, T>(a, b, out, f);
+  }
 }
 
 template <typename T>
@@ -174,22 +258,25 @@ T floating_unary(T x) {
 
 template <UnaryOp kOp>
 void floating_unary_kernel(const Tensor& x, const Tensor& out) {
-  EMBER_DISPATCH_FLOATING(x.dtype(), unary_op_name(kOp), [&] {
-    unary_kernel<T, T>(x, out, [](T v) { return floating_unary<kOp, T>(v); });
+  EMBER_DISPATCH_FLOATING_AND_16BIT(x.dtype(), unary_op_name(kOp), [&] {
+    using C = compute_t<T>;
+    unary_kernel<T, T>(x, out, [](C v) { return floating_unary<kOp, C>(v); });
   });
 }
 
 // Neg, Abs, Sign and Relu: every numeric dtype keeps its type.
 template <typename F>
 void numeric_unary_kernel(UnaryOp op, const Tensor& x, const Tensor& out, const F& f) {
-  EMBER_DISPATCH_COMPUTE(x.dtype(), unary_op_name(op),
-                         [&] { unary_kernel<T, T>(x, out, [&](T v) { return f(v); }); });
+  EMBER_DISPATCH_COMPUTE_AND_16BIT(x.dtype(), unary_op_name(op), [&] {
+    unary_kernel<T, T>(x, out, [&](compute_t<T> v) { return f(v); });
+  });
 }
 
 template <typename F>
 void predicate_kernel(UnaryOp op, const Tensor& x, const Tensor& out, const F& f) {
-  EMBER_DISPATCH_COMPUTE(x.dtype(), unary_op_name(op),
-                         [&] { unary_kernel<bool, T>(x, out, [&](T v) { return f(v); }); });
+  EMBER_DISPATCH_COMPUTE_AND_16BIT(x.dtype(), unary_op_name(op), [&] {
+    unary_kernel<bool, T>(x, out, [&](compute_t<T> v) { return f(v); });
+  });
 }
 
 // ---- the binary functions ----
@@ -335,15 +422,17 @@ void with_predicate(BinaryOp op, const Body& body) {
   }
 }
 
-// Calls run(f) with T bound and f the element function of op (writing T or bool).
+// Calls run(f) with T bound and f the element function of op on compute_t<T> (writing
+// it or bool).
 template <typename Run>
 void dispatch_binary(BinaryOp op, DType dtype, const Run& run) {
-  EMBER_DISPATCH_COMPUTE(dtype, binary_op_name(op), [&] {
+  EMBER_DISPATCH_COMPUTE_AND_16BIT(dtype, binary_op_name(op), [&] {
+    using C = compute_t<T>;
     if (writes_bool(op)) {
-      with_predicate<T>(op, [&](const auto& f) { run.template operator()<T, bool>(f); });
+      with_predicate<C>(op, [&](const auto& f) { run.template operator()<T, bool>(f); });
     } else {
       ZeroDivisorFlag zero;
-      with_arithmetic<T>(op, zero, [&](const auto& f) { run.template operator()<T, T>(f); });
+      with_arithmetic<C>(op, zero, [&](const auto& f) { run.template operator()<T, T>(f); });
       zero.raise_if_seen();
     }
   });
@@ -406,11 +495,12 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
 void CpuBackend::binary_scalar(BinaryOp op, const Tensor& a, Scalar b, bool scalar_first,
                                const Tensor& out) {
   dispatch_binary(op, a.dtype(), [&]<typename T, typename Out>(const auto& f) {
-    T s = scalar_as<T>(b);
+    using C = compute_t<T>;
+    C s = scalar_as<C>(b);
     if (scalar_first) {
-      unary_kernel<Out, T>(a, out, [&](T v) { return f(s, v); });
+      unary_kernel<Out, T>(a, out, [&](C v) { return f(s, v); });
     } else {
-      unary_kernel<Out, T>(a, out, [&](T v) { return f(v, s); });
+      unary_kernel<Out, T>(a, out, [&](C v) { return f(v, s); });
     }
   });
 }
@@ -418,7 +508,7 @@ void CpuBackend::binary_scalar(BinaryOp op, const Tensor& a, Scalar b, bool scal
 void CpuBackend::where(const Tensor& condition, const Tensor& a, const Tensor& b,
                        const Tensor& out) {
   StridedLoop<4> loop(out.shape(), {&out, &condition, &a, &b});
-  EMBER_DISPATCH_COMPUTE(out.dtype(), "where", [&] {
+  EMBER_DISPATCH_COMPUTE_AND_16BIT(out.dtype(), "where", [&] {
     loop.run(kElementwiseGrain,
              [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
                if (s[0] == sizeof(T) && s[1] == 1 && s[2] == sizeof(T) && s[3] == sizeof(T)) {
@@ -438,11 +528,12 @@ void CpuBackend::where(const Tensor& condition, const Tensor& a, const Tensor& b
 }
 
 void CpuBackend::clamp(const Tensor& x, Scalar min, Scalar max, const Tensor& out) {
-  EMBER_DISPATCH_COMPUTE(x.dtype(), "clamp", [&] {
-    T lo = scalar_as<T>(min), hi = scalar_as<T>(max);
+  EMBER_DISPATCH_COMPUTE_AND_16BIT(x.dtype(), "clamp", [&] {
+    using C = compute_t<T>;
+    C lo = scalar_as<C>(min), hi = scalar_as<C>(max);
     // Comparisons with NaN are false, so NaN passes through both.
-    unary_kernel<T, T>(x, out, [lo, hi](T v) {
-      T low = v < lo ? lo : v;
+    unary_kernel<T, T>(x, out, [lo, hi](C v) {
+      C low = v < lo ? lo : v;
       return low > hi ? hi : low;
     });
   });

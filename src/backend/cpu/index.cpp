@@ -1,9 +1,15 @@
 // CPU index family: index_select and gather read through an index; scatter_add and
 // index_add write through one. Writes are split across threads by the dims that are not
 // indexed, so no two threads touch one element and sums keep a fixed order.
+//
+// float16 and bfloat16: index_add sums every contribution to one destination in float32
+// and rounds once; scatter_add rounds after each add, as PyTorch's CPU kernel does.
+#include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/half.h"
 #include "backend/cpu/loops.h"
 
 namespace ember::cpu {
@@ -60,6 +66,8 @@ template <typename T>
 inline void accumulate(T& dst, T value) {
   if constexpr (std::is_same_v<T, bool>) {
     dst = dst || value;
+  } else if constexpr (is_16bit_float_v<T>) {
+    dst = store<T>(load(dst) + load(value));
   } else {
     dst = static_cast<T>(dst + value);
   }
@@ -105,6 +113,43 @@ void index_select_rows(const Tensor& x, int64_t dim, const std::vector<int64_t>&
                });
 }
 
+// index_add for 16-bit out: positions grouped by target (in index order within a group),
+// each group summed in float32 blocks and rounded once.
+template <typename T>
+void index_add_16bit(const StridedLoop<2>& loop, const std::vector<int64_t>& targets,
+                     int64_t out_step, int64_t src_step) {
+  std::vector<int64_t> order(targets.size());
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t i, int64_t j) { return targets[i] < targets[j]; });
+  int64_t count = static_cast<int64_t>(order.size());
+  loop.run(std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(count, 1)),
+           [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+             float acc[kConvertBlock];
+             for (int64_t first = 0; first < count;) {
+               int64_t target = targets[order[first]], last = first;
+               while (last < count && targets[order[last]] == target) ++last;
+               char* to = p[0] + target * out_step;
+               for (int64_t done = 0; done < n; done += kConvertBlock) {
+                 int64_t len = std::min(kConvertBlock, n - done);
+                 for (int64_t i = 0; i < len; ++i) {
+                   acc[i] = load(*reinterpret_cast<const T*>(to + (done + i) * s[0]));
+                 }
+                 for (int64_t g = first; g < last; ++g) {
+                   const char* from = p[1] + order[g] * src_step + done * s[1];
+                   for (int64_t i = 0; i < len; ++i) {
+                     acc[i] += load(*reinterpret_cast<const T*>(from + i * s[1]));
+                   }
+                 }
+                 for (int64_t i = 0; i < len; ++i) {
+                   *reinterpret_cast<T*>(to + (done + i) * s[0]) = store<T>(acc[i]);
+                 }
+               }
+               first = last;
+             }
+           });
+}
+
 }  // namespace
 
 void CpuBackend::index_select(const Tensor& x, int64_t dim, const Tensor& index,
@@ -134,7 +179,7 @@ void CpuBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& index
   Tensor index_view = restrided(index, rest, dim, 0);
   StridedLoop<3> loop(rest, {&out_view, &src_view, &index_view});
   int64_t count = index.size(dim), size = out.size(dim);
-  EMBER_DISPATCH_COMPUTE(out.dtype(), "scatter_add", [&] {
+  EMBER_DISPATCH_COMPUTE_AND_16BIT(out.dtype(), "scatter_add", [&] {
     int64_t out_step = out.stride(dim) * static_cast<int64_t>(sizeof(T));
     int64_t src_step = src.stride(dim) * static_cast<int64_t>(sizeof(T));
     int64_t index_step = index.stride(dim) * static_cast<int64_t>(sizeof(int64_t));
@@ -160,9 +205,12 @@ void CpuBackend::index_add(const Tensor& out, int64_t dim, const Tensor& index, 
   Tensor src_view = restrided(src, rest, dim, 0);
   StridedLoop<2> loop(rest, {&out_view, &src_view});
   int64_t count = static_cast<int64_t>(targets.size());
-  EMBER_DISPATCH_COMPUTE(out.dtype(), "index_add", [&] {
+  EMBER_DISPATCH_COMPUTE_AND_16BIT(out.dtype(), "index_add", [&] {
     int64_t out_step = out.stride(dim) * static_cast<int64_t>(sizeof(T));
     int64_t src_step = src.stride(dim) * static_cast<int64_t>(sizeof(T));
+    if constexpr (is_16bit_float_v<T>) {
+      return index_add_16bit<T>(loop, targets, out_step, src_step);
+    }
     loop.run(std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(count, 1)),
              [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
                for (int64_t j = 0; j < count; ++j) {

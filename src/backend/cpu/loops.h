@@ -89,6 +89,31 @@ inline T* data_of(const Tensor& t) {
       ::ember::detail::fail(op, "expects a floating-point tensor, got ", dtype); \
   }
 
+// The same with float16 and bfloat16 added: kernels compute them in compute_t<T> (half.h).
+#define EMBER_DISPATCH_COMPUTE_AND_16BIT(dtype, op, ...)                    \
+  switch (dtype) {                                                          \
+    EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)                 \
+    EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)                \
+    EMBER_DTYPE_CASE(::ember::kFloat16, ::ember::Half, __VA_ARGS__)         \
+    EMBER_DTYPE_CASE(::ember::kBFloat16, ::ember::BFloat16, __VA_ARGS__)    \
+    EMBER_DTYPE_CASE(::ember::kInt32, int32_t, __VA_ARGS__)                 \
+    EMBER_DTYPE_CASE(::ember::kInt64, int64_t, __VA_ARGS__)                 \
+    EMBER_DTYPE_CASE(::ember::kUInt8, uint8_t, __VA_ARGS__)                 \
+    EMBER_DTYPE_CASE(::ember::kBool, bool, __VA_ARGS__)                     \
+    default:                                                                \
+      ::ember::detail::fail(op, "dtype ", dtype, " is not supported here"); \
+  }
+
+#define EMBER_DISPATCH_FLOATING_AND_16BIT(dtype, op, ...)                        \
+  switch (dtype) {                                                               \
+    EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)                      \
+    EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)                     \
+    EMBER_DTYPE_CASE(::ember::kFloat16, ::ember::Half, __VA_ARGS__)              \
+    EMBER_DTYPE_CASE(::ember::kBFloat16, ::ember::BFloat16, __VA_ARGS__)         \
+    default:                                                                     \
+      ::ember::detail::fail(op, "expects a floating-point tensor, got ", dtype); \
+  }
+
 #define EMBER_DISPATCH_ALL(dtype, op, ...)                               \
   switch (dtype) {                                                       \
     EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)              \

@@ -1,15 +1,19 @@
 // Fused optimizer updates: one pass over each parameter instead of a dozen elementwise ops.
+// float16 and bfloat16 parameters keep their state in their own dtype, as PyTorch's, and
+// are updated in float32 with each stored value rounded once.
 #include <cmath>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/half.h"
 #include "backend/cpu/loops.h"
 
 namespace ember::cpu {
 
 namespace {
 
-template <typename T>
-void adam_kernel(T* param, const T* grad, T* m, T* v, int64_t n, const AdamStep& s) {
+// S is the storage type, T the one computed in.
+template <typename S, typename T = compute_t<S>>
+void adam_kernel(S* param, const S* grad, S* m, S* v, int64_t n, const AdamStep& s) {
   const T beta1 = static_cast<T>(s.beta1), beta2 = static_cast<T>(s.beta2);
   const T wd = static_cast<T>(s.weight_decay);
   const T decay = static_cast<T>(1 - s.lr * s.weight_decay);
@@ -19,17 +23,17 @@ void adam_kernel(T* param, const T* grad, T* m, T* v, int64_t n, const AdamStep&
   const bool decoupled = s.decoupled_weight_decay;
   parallel_for(0, n, kElementwiseGrain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      T p = param[i], g = grad[i];
+      T p = load(param[i]), g = load(grad[i]);
       if (decoupled) {
         p *= decay;
       } else {
         g += wd * p;
       }
-      T mi = beta1 * m[i] + (1 - beta1) * g;
-      T vi = beta2 * v[i] + (1 - beta2) * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      param[i] = p - step_size * mi / (std::sqrt(vi) / sqrt_c2 + eps);
+      T mi = beta1 * load(m[i]) + (1 - beta1) * g;
+      T vi = beta2 * load(v[i]) + (1 - beta2) * g * g;
+      m[i] = store<S>(mi);
+      v[i] = store<S>(vi);
+      param[i] = store<S>(p - step_size * mi / (std::sqrt(vi) / sqrt_c2 + eps));
     }
   });
 }
@@ -38,7 +42,12 @@ void adam_kernel(T* param, const T* grad, T* m, T* v, int64_t n, const AdamStep&
 
 void CpuBackend::adam_step(std::span<const AdamTensors> group, const AdamStep& step) {
   for (const AdamTensors& t : group) {
-    EMBER_DISPATCH_FLOATING(t.param.dtype(), "adam_step", [&] {
+    EMBER_CHECK(t.grad.dtype() == t.param.dtype() && t.exp_avg.dtype() == t.param.dtype() &&
+                    t.exp_avg_sq.dtype() == t.param.dtype(),
+                "adam_step", "expects grad, exp_avg and exp_avg_sq of the parameter's dtype ",
+                t.param.dtype(), ", got ", t.grad.dtype(), ", ", t.exp_avg.dtype(), " and ",
+                t.exp_avg_sq.dtype());
+    EMBER_DISPATCH_FLOATING_AND_16BIT(t.param.dtype(), "adam_step", [&] {
       adam_kernel(data_of<T>(t.param), data_of<const T>(t.grad), data_of<T>(t.exp_avg),
                   data_of<T>(t.exp_avg_sq), t.param.numel(), step);
     });

@@ -1,9 +1,11 @@
 // Random primitives: every element is a pure function of (seed, offset, index), so the
 // work is split over counter blocks and the numbers do not depend on the thread count.
+// float16 and bfloat16 take float32's numbers, rounded on store.
 #include <cmath>
 #include <numbers>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/half.h"
 #include "backend/cpu/loops.h"
 #include "core/philox.h"
 
@@ -18,7 +20,7 @@ template <typename T>
 constexpr int64_t kPerBlock = sizeof(T) == 8 ? 2 : 4;
 
 template <typename T>
-using Values = std::array<T, kPerBlock<T>>;
+using Values = std::array<compute_t<T>, kPerBlock<T>>;
 
 // Calls values(block) for each counter block and stores its elements in out.
 template <typename T, typename MakeValues>
@@ -32,17 +34,33 @@ void generate(const Tensor& out, uint64_t seed, uint64_t offset, const MakeValue
       Values<T> v = values(philox::block_at(key, offset + static_cast<uint64_t>(b)));
       int64_t first = b * per_block;
       int64_t count = std::min(per_block, n - first);
-      for (int64_t j = 0; j < count; ++j) data[first + j] = v[j];
+      for (int64_t j = 0; j < count; ++j) data[first + j] = store<T>(v[j]);
     }
   });
 }
 
-template <typename T>
+// The largest value of S below high, as a float (rounding to S may reach high).
+template <typename S>
+float below_in(float high) {
+  S value = store<S>(high);
+  if (load(value) < high) return load(value);
+  bool negative = value.bits & 0x8000u;
+  if (value.bits == 0) {
+    value.bits = 0x8001u;  // below +0: the smallest negative subnormal
+  } else {
+    value.bits = static_cast<uint16_t>(negative ? value.bits + 1 : value.bits - 1);
+  }
+  return load(value);
+}
+
+template <typename S>
 void uniform(const Tensor& out, uint64_t seed, uint64_t offset, double a, double b) {
+  using T = compute_t<S>;
   T low = static_cast<T>(a), span = static_cast<T>(b - a), high = static_cast<T>(b);
   // Rounding of low + span * u may reach b; the interval is half-open.
   T below_high = std::nextafter(high, low);
-  generate<T>(out, seed, offset, [=](const philox::Block& r) {
+  if constexpr (is_16bit_float_v<S>) below_high = std::min(below_high, below_in<S>(high));
+  generate<S>(out, seed, offset, [=](const philox::Block& r) {
     Values<T> v;
     for (size_t j = 0; j < v.size(); ++j) {
       T u = sizeof(T) == 8 ? static_cast<T>(philox::to_double(r[2 * j], r[2 * j + 1]))
@@ -54,11 +72,12 @@ void uniform(const Tensor& out, uint64_t seed, uint64_t offset, double a, double
 }
 
 // Box-Muller: each pair of uniforms gives two normals (cosine and sine branch).
-template <typename T>
+template <typename S>
 void normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev) {
+  using T = compute_t<S>;
   T m = static_cast<T>(mean), s = static_cast<T>(stddev);
   constexpr T two_pi = 2 * std::numbers::pi_v<T>;
-  generate<T>(out, seed, offset, [=](const philox::Block& r) {
+  generate<S>(out, seed, offset, [=](const philox::Block& r) {
     Values<T> v;
     for (size_t j = 0; j < v.size(); j += 2) {
       T u1, u2;
@@ -100,10 +119,12 @@ void CpuBackend::random(Distribution distribution, uint64_t seed, uint64_t offse
   EMBER_CHECK(out.is_contiguous(), "random", "expects a contiguous output");
   switch (distribution) {
     case Distribution::Uniform:
-      EMBER_DISPATCH_FLOATING(out.dtype(), "random", [&] { uniform<T>(out, seed, offset, a, b); });
+      EMBER_DISPATCH_FLOATING_AND_16BIT(out.dtype(), "random",
+                                        [&] { uniform<T>(out, seed, offset, a, b); });
       break;
     case Distribution::Normal:
-      EMBER_DISPATCH_FLOATING(out.dtype(), "random", [&] { normal<T>(out, seed, offset, a, b); });
+      EMBER_DISPATCH_FLOATING_AND_16BIT(out.dtype(), "random",
+                                        [&] { normal<T>(out, seed, offset, a, b); });
       break;
     case Distribution::Integer:
       EMBER_CHECK(a < b, "random", "expects an integer range with low < high, got [", a, ", ", b,

@@ -3,6 +3,7 @@
 // Determinism: every result is computed in an order fixed by the shape alone. Long rows
 // are cut into kChunk-element chunks whose partial results are combined by a fixed
 // tree; threads only decide who computes which chunk, never how results combine.
+// float16 and bfloat16 accumulate in float32 in the same order and round once on store.
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/half.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/simd.h"
 #include "backend/cpu/vec_math.h"
@@ -136,15 +138,16 @@ struct Plan {
 
 // ---- row reductions ----
 
-template <typename Op, typename T>
-T reduce_run(const T* x, int64_t n) {
-  T acc[kLanes];
-  for (T& a : acc) a = Op::identity();
+// Op combines compute_t<S> values; x holds S.
+template <typename Op, typename S>
+compute_t<S> reduce_run(const S* x, int64_t n) {
+  compute_t<S> acc[kLanes];
+  for (auto& a : acc) a = Op::identity();
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    for (int64_t j = 0; j < kLanes; ++j) acc[j] = Op::combine(acc[j], x[i + j]);
+    for (int64_t j = 0; j < kLanes; ++j) acc[j] = Op::combine(acc[j], load(x[i + j]));
   }
-  for (int64_t j = 0; i + j < n; ++j) acc[j] = Op::combine(acc[j], x[i + j]);
+  for (int64_t j = 0; i + j < n; ++j) acc[j] = Op::combine(acc[j], load(x[i + j]));
   for (int64_t width = kLanes / 2; width > 0; width /= 2) {
     for (int64_t j = 0; j < width; ++j) acc[j] = Op::combine(acc[j], acc[j + width]);
   }
@@ -184,46 +187,57 @@ void reduce_rows(const T* x, const Plan& plan, const Chunk& chunk, const Combine
 
 // ---- column reductions ----
 
-template <typename Op, typename T>
-void reduce_column_block(const T* x, int64_t rows, int64_t stride, int64_t width, T* acc) {
+template <typename Op, typename S>
+void reduce_column_block(const S* x, int64_t rows, int64_t stride, int64_t width,
+                         compute_t<S>* acc) {
   if (rows <= kPairwiseLeaf) {
-    for (int64_t j = 0; j < width; ++j) acc[j] = x[j];
+    for (int64_t j = 0; j < width; ++j) acc[j] = load(x[j]);
     for (int64_t r = 1; r < rows; ++r) {
-      const T* row = x + r * stride;
-      for (int64_t j = 0; j < width; ++j) acc[j] = Op::combine(acc[j], row[j]);
+      const S* row = x + r * stride;
+      for (int64_t j = 0; j < width; ++j) acc[j] = Op::combine(acc[j], load(row[j]));
     }
     return;
   }
   int64_t half = rows / 2;
-  T right[kColumnBlock];
+  compute_t<S> right[kColumnBlock];
   reduce_column_block<Op>(x, half, stride, width, acc);
   reduce_column_block<Op>(x + half * stride, rows - half, stride, width, right);
   for (int64_t j = 0; j < width; ++j) acc[j] = Op::combine(acc[j], right[j]);
 }
 
-template <typename Op, typename T>
-void reduce_columns(const T* x, const Plan& plan, T* out) {
+// out = finish(result), rounded to S once.
+template <typename Op, typename S, typename Finish>
+void reduce_columns(const S* x, const Plan& plan, S* out, const Finish& finish) {
   int64_t blocks = (plan.inner + kColumnBlock - 1) / kColumnBlock;
   int64_t grain = std::max<int64_t>(1, kReduceGrain / (plan.n * kColumnBlock));
   parallel_for(0, plan.outer.count() * blocks, grain, [&](int64_t b, int64_t e) {
+    compute_t<S> acc[kColumnBlock];
     for (int64_t item = b; item < e; ++item) {
       int64_t o = item / blocks, start = item % blocks * kColumnBlock;
-      reduce_column_block<Op>(x + plan.outer.offset(o) + start, plan.n, plan.stride,
-                              std::min(kColumnBlock, plan.inner - start),
-                              out + o * plan.inner + start);
+      int64_t width = std::min(kColumnBlock, plan.inner - start);
+      reduce_column_block<Op>(x + plan.outer.offset(o) + start, plan.n, plan.stride, width, acc);
+      S* dst = out + o * plan.inner + start;
+      for (int64_t j = 0; j < width; ++j) dst[j] = store<S>(finish(acc[j]));
     }
   });
 }
 
-template <typename Op, typename T>
-void reduce_with(const T* x, const Plan& plan, T* out) {
+template <typename Op, typename S, typename Finish>
+void reduce_with(const S* x, const Plan& plan, S* out, const Finish& finish) {
+  using C = compute_t<S>;
   if (plan.inner > 0) {
-    reduce_columns<Op>(x, plan, out);
+    reduce_columns<Op>(x, plan, out, finish);
     return;
   }
-  reduce_rows<T>(
-      x, plan, [](const T* p, int64_t n, int64_t) { return reduce_run<Op>(p, n); },
-      [](T a, T b) { return Op::combine(a, b); }, [out](int64_t r, T v) { out[r] = v; });
+  reduce_rows<C>(
+      x, plan, [](const S* p, int64_t n, int64_t) { return reduce_run<Op>(p, n); },
+      [](C a, C b) { return Op::combine(a, b); },
+      [out, &finish](int64_t r, C v) { out[r] = store<S>(finish(v)); });
+}
+
+template <typename Op, typename S>
+void reduce_with(const S* x, const Plan& plan, S* out) {
+  reduce_with<Op>(x, plan, out, [](compute_t<S> v) { return v; });
 }
 
 // ---- argmax and argmin: the first extreme, NaN counting as the extreme ----
@@ -237,13 +251,14 @@ bool better(T candidate, T best) {
   return kMax ? candidate > best : candidate < best;
 }
 
-template <bool kMax, typename T>
-void arg_reduce(const T* x, const Plan& plan, int64_t* out) {
-  using Best = std::pair<T, int64_t>;
-  auto scan = [](const T* p, int64_t n, int64_t start) {
-    Best best{p[0], 0};
+template <bool kMax, typename S>
+void arg_reduce(const S* x, const Plan& plan, int64_t* out) {
+  using Best = std::pair<compute_t<S>, int64_t>;
+  auto scan = [](const S* p, int64_t n, int64_t start) {
+    Best best{load(p[0]), 0};
     for (int64_t i = 1; i < n; ++i) {
-      if (better<kMax>(p[i], best.first)) best = {p[i], i};
+      auto value = load(p[i]);
+      if (better<kMax>(value, best.first)) best = {value, i};
     }
     best.second += start;
     return best;
@@ -262,6 +277,10 @@ void dispatch_numeric(DType dtype, const char* op, const F& f) {
       return f(float{});
     case kFloat64:
       return f(double{});
+    case kFloat16:
+      return f(Half{});
+    case kBFloat16:
+      return f(BFloat16{});
     case kInt32:
       return f(int32_t{});
     case kInt64:
@@ -276,21 +295,20 @@ void dispatch_numeric(DType dtype, const char* op, const F& f) {
 
 template <typename T>
 void reduce_typed(ReduceOp op, const T* x, const Plan& plan, int64_t count, const Tensor& out) {
+  using C = compute_t<T>;
   auto* o = static_cast<T*>(out.impl()->data());
   switch (op) {
     case ReduceOp::Sum:
-      return reduce_with<SumOp<T>>(x, plan, o);
-    case ReduceOp::Mean: {
-      reduce_with<SumOp<T>>(x, plan, o);
-      for (int64_t i = 0; i < out.numel(); ++i) o[i] = static_cast<T>(o[i] / static_cast<T>(count));
-      return;
-    }
+      return reduce_with<SumOp<C>>(x, plan, o);
+    case ReduceOp::Mean:
+      return reduce_with<SumOp<C>>(
+          x, plan, o, [count](C sum) { return static_cast<C>(sum / static_cast<C>(count)); });
     case ReduceOp::Prod:
-      return reduce_with<ProdOp<T>>(x, plan, o);
+      return reduce_with<ProdOp<C>>(x, plan, o);
     case ReduceOp::Max:
-      return reduce_with<MaxOp<T>>(x, plan, o);
+      return reduce_with<MaxOp<C>>(x, plan, o);
     case ReduceOp::Min:
-      return reduce_with<MinOp<T>>(x, plan, o);
+      return reduce_with<MinOp<C>>(x, plan, o);
     case ReduceOp::ArgMax:
       return arg_reduce<true>(x, plan, data_of<int64_t>(out));
     case ReduceOp::ArgMin:
@@ -350,9 +368,11 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>
 
 namespace {
 
-// Floats accumulate in double, as PyTorch's CPU cumsum does, so long rows stay accurate.
+// Floats accumulate in double, as PyTorch's CPU cumsum does, so long rows stay accurate;
+// float16 and bfloat16 in float32, as PyTorch's accumulate type for them.
 template <typename T>
-using CumAcc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+using CumAcc = std::conditional_t<is_16bit_float_v<T>, float,
+                                  std::conditional_t<std::is_floating_point_v<T>, double, T>>;
 
 template <typename T>
 void cumsum_typed(const T* x, const AroundDim& s, T* out) {
@@ -368,8 +388,8 @@ void cumsum_typed(const T* x, const AroundDim& s, T* out) {
       Acc acc[kColumnBlock] = {};
       for (int64_t k = 0; k < s.n; ++k) {
         for (int64_t j = 0; j < width; ++j) {
-          acc[j] += src[k * s.inner + j];
-          dst[k * s.inner + j] = static_cast<T>(acc[j]);
+          acc[j] += load(src[k * s.inner + j]);
+          dst[k * s.inner + j] = store<T>(acc[j]);
         }
       }
     }
@@ -499,14 +519,73 @@ void softmax_typed(const T* x, const AroundDim& s, bool log, T* y) {
   });
 }
 
+// 16-bit rows go through float32 copies of one row at a time, so that the vectorised
+// float32 row is reused and each output is rounded once.
+template <typename S>
+void softmax_rows_16bit(const S* x, const AroundDim& s, bool log, S* y) {
+  parallel_for(0, s.outer, std::max<int64_t>(1, kReduceGrain / 4 / s.n), [&](int64_t b, int64_t e) {
+    std::vector<float> row(static_cast<size_t>(2 * s.n));
+    float* in = row.data();
+    float* result = in + s.n;
+    for (int64_t r = b; r < e; ++r) {
+      widen(x + r * s.n, in, s.n);
+      softmax_row(in, s.n, log, result);
+      narrow(result, y + r * s.n, s.n);
+    }
+  });
+}
+
+// Softmax over n 16-bit rows `inner` apart for `width` columns: the exponentials are
+// computed again in the last pass rather than stored rounded.
+template <typename S>
+void softmax_columns_16bit(const S* x, int64_t n, int64_t inner, int64_t width, bool log, S* y) {
+  float max[kColumnBlock], sum[kColumnBlock];
+  for (int64_t j = 0; j < width; ++j) max[j] = load(x[j]), sum[j] = 0;
+  for (int64_t k = 1; k < n; ++k) {
+    for (int64_t j = 0; j < width; ++j) {
+      max[j] = MaxOp<float>::combine(max[j], load(x[k * inner + j]));
+    }
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    for (int64_t j = 0; j < width; ++j) sum[j] += exp_f32(load(x[k * inner + j]) - max[j]);
+  }
+  for (int64_t j = 0; j < width; ++j) sum[j] = log ? std::log(sum[j]) : 1.0f / sum[j];
+  for (int64_t k = 0; k < n; ++k) {
+    for (int64_t j = 0; j < width; ++j) {
+      float shifted = load(x[k * inner + j]) - max[j];
+      y[k * inner + j] = store<S>(log ? shifted - sum[j] : exp_f32(shifted) * sum[j]);
+    }
+  }
+}
+
+template <typename S>
+void softmax_16bit(const S* x, const AroundDim& s, bool log, S* y) {
+  if (s.inner == 1) return softmax_rows_16bit(x, s, log, y);
+  int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
+  int64_t grain = std::max<int64_t>(1, kReduceGrain / 4 / (s.n * std::min(kColumnBlock, s.inner)));
+  parallel_for(0, s.outer * blocks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t o = item / blocks, start = item % blocks * kColumnBlock;
+      int64_t offset = o * s.n * s.inner + start;
+      softmax_columns_16bit(x + offset, s.n, s.inner, std::min(kColumnBlock, s.inner - start), log,
+                            y + offset);
+    }
+  });
+}
+
 }  // namespace
 
 void CpuBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) {
   if (x.numel() == 0) return;
   Tensor src = contiguous_copy(x, *this);
   AroundDim s(x.shape(), dim);
-  EMBER_DISPATCH_FLOATING(x.dtype(), log ? "log_softmax" : "softmax",
-                          [&] { softmax_typed<T>(data_of<T>(src), s, log, data_of<T>(out)); });
+  EMBER_DISPATCH_FLOATING_AND_16BIT(x.dtype(), log ? "log_softmax" : "softmax", [&] {
+    if constexpr (is_16bit_float_v<T>) {
+      softmax_16bit<T>(data_of<T>(src), s, log, data_of<T>(out));
+    } else {
+      softmax_typed<T>(data_of<T>(src), s, log, data_of<T>(out));
+    }
+  });
 }
 
 }  // namespace ember::cpu
