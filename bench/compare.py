@@ -62,6 +62,24 @@ def write_svg(path, rows):
                 + "".join(bars) + "</svg>\n")
 
 
+def print_precision_ratios(ember, theirs):
+    """16-bit matmul against float32 matmul of the same size, on each side."""
+    lines = []
+    for name, seconds in ember.items():
+        kind, _, size = name.partition("/")
+        if not kind.startswith("matmul_") or f"matmul/{size}" not in ember:
+            continue
+        ours = seconds / ember[f"matmul/{size}"]
+        if name in theirs and f"matmul/{size}" in theirs:
+            reference = f"{theirs[name] / theirs[f'matmul/{size}']:>8.2f}x"
+        else:
+            reference = f"{'-':>9}"
+        lines.append(f"{name:<24}{ours:>8.2f}x{reference}")
+    if lines:
+        print(f"\n{'time / float32 matmul':<24}{'Ember':>9}{'PyTorch':>9}")
+        print("\n".join(lines))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ember", required=True, help="path to the ember_bench binary")
@@ -97,6 +115,7 @@ def main():
         ratio = seconds / theirs
         rows.append((name, ratio))
         print(f"{name:<24}{pretty(seconds):>14}{pretty(theirs):>14}{ratio:>8.2f}x")
+    print_precision_ratios(ember, torch["seconds"])
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ember_seconds": ember, "torch_seconds": torch["seconds"],

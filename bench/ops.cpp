@@ -69,14 +69,20 @@ void softmax(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0) * 4 * 2);
 }
 
-void matmul(benchmark::State& state) {
+void matmul_of(benchmark::State& state, em::DType dtype) {
   int64_t n = state.range(0);
-  em::Tensor a = input(n * n, 1).reshape({n, n}), b = input(n * n, 2).reshape({n, n});
+  em::Tensor a = input(n * n, 1).reshape({n, n}).to(dtype);
+  em::Tensor b = input(n * n, 2).reshape({n, n}).to(dtype);
   timed(state, [&] { return em::matmul(a, b); });
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * n * n * n * state.iterations(), benchmark::Counter::kIsRate,
                          benchmark::Counter::kIs1000);
 }
+
+void matmul(benchmark::State& state) { matmul_of(state, em::kFloat32); }
+// 16-bit operands and output, float32 accumulation.
+void matmul_bf16(benchmark::State& state) { matmul_of(state, em::kBFloat16); }
+void matmul_f16(benchmark::State& state) { matmul_of(state, em::kFloat16); }
 
 // The host cost of one op: what a small model pays per op beyond the arithmetic. On a GPU
 // it is the cost of recording the op (and a share of its submit); the device catches up
@@ -106,6 +112,8 @@ BENCHMARK(exp)->Arg(kMillion)->Arg(16 * kMillion)->UseRealTime();
 BENCHMARK(sum)->Arg(kMillion)->Arg(16 * kMillion)->UseRealTime();
 BENCHMARK(softmax)->Arg(kMillion)->Arg(16 * kMillion)->UseRealTime();
 BENCHMARK(matmul)->Arg(512)->Arg(1024)->Arg(2048)->UseRealTime();
+BENCHMARK(matmul_bf16)->Arg(1024)->Arg(2048)->UseRealTime();
+BENCHMARK(matmul_f16)->Arg(1024)->Arg(2048)->UseRealTime();
 BENCHMARK(add_one_element)->UseRealTime();
 
 int main(int argc, char** argv) {

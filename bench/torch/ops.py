@@ -36,6 +36,13 @@ def workloads():
     for n in (512, 1024, 2048):
         a, b = inputs(n * n, 1).reshape(n, n), inputs(n * n, 2).reshape(n, n)
         yield f"matmul/{n}", lambda a=a, b=b: a @ b
+    for n in (1024, 2048):
+        a, b = inputs(n * n, 1).reshape(n, n), inputs(n * n, 2).reshape(n, n)
+        a16, b16 = a.bfloat16(), b.bfloat16()
+        yield f"matmul_bf16/{n}", lambda a=a16, b=b16: a @ b
+        if DEVICE.type != "cpu":  # PyTorch 1.13 has no float16 matmul on the CPU
+            a16, b16 = a.half(), b.half()
+            yield f"matmul_f16/{n}", lambda a=a16, b=b16: a @ b
     one_a, one_b = torch.ones(1, device=DEVICE), torch.ones(1, device=DEVICE)
     yield "add_one_element", lambda: one_a + one_b
     if DEVICE.type == "cpu":
