@@ -6,6 +6,11 @@ namespace ember::vulkan {
 
 namespace {
 
+// workgroup_reduce.glsl's SUBGROUP_REDUCE.
+uint32_t subgroup_reduce(const Context& context) {
+  return context.features().subgroup_arithmetic() ? 1u : 0u;
+}
+
 uint32_t offset_of(const Tensor& t) {
   return t.defined() ? static_cast<uint32_t>(t.storage_offset()) : 0;
 }
@@ -34,7 +39,7 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
                 offset_of(bias),
                 0};
   // Absent weight or bias: x stands in for the binding; the shader does not read it.
-  launch(shaders::norm, {kWorkgroup},
+  launch(shaders::norm, {kWorkgroup, subgroup_reduce(context())},
          {writes(out), writes(mean), writes(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(bias.defined() ? bias : x), reads(x)},
          &push, sizeof push, groups_for(rows, 1));
@@ -61,7 +66,7 @@ void VulkanBackend::layer_norm_backward(const Tensor& grad_out, const Tensor& x,
                 offset_of(weight),
                 0,
                 offset_of(grad_out)};
-  launch(shaders::norm, {kWorkgroup},
+  launch(shaders::norm, {kWorkgroup, subgroup_reduce(context())},
          {writes(grad_x), reads(mean), reads(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(x), reads(grad_out)},
          &push, sizeof push, groups_for(rows, 1));

@@ -24,11 +24,20 @@ DType partial_dtype(ReduceOp op, DType dtype) {
   return is_floating_point(dtype) ? kFloat32 : kInt64;
 }
 
-// Specialization constants of reduce.comp: workgroup size, op, dtypes, scheme.
-std::array<uint32_t, 5> reduce_constants(ReduceOp op, const Tensor& src, const Tensor& out,
-                                         bool columns) {
-  return {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(src.dtype()),
-          static_cast<uint32_t>(out.dtype()), columns ? 1u : 0u};
+// workgroup_reduce.glsl's SUBGROUP_REDUCE.
+uint32_t subgroup_reduce(const VulkanBackend& backend) {
+  return backend.context().features().subgroup_arithmetic() ? 1u : 0u;
+}
+
+// Specialization constants of reduce.comp: workgroup size, op, dtypes, scheme, subgroups.
+std::array<uint32_t, 6> reduce_constants(const VulkanBackend& backend, ReduceOp op,
+                                         const Tensor& src, const Tensor& out, bool columns) {
+  return {kWorkgroup,
+          static_cast<uint32_t>(op),
+          static_cast<uint32_t>(src.dtype()),
+          static_cast<uint32_t>(out.dtype()),
+          columns ? 1u : 0u,
+          subgroup_reduce(backend)};
 }
 
 // Reduces the rows of contiguous src [outer, count] into out [outer].
@@ -50,13 +59,13 @@ void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_
     push.out_offset = 0;
     push.chunk = kRowChunk;
     push.chunks = chunks;
-    backend.launch(shaders::reduce, reduce_constants(first, src, partial, false),
+    backend.launch(shaders::reduce, reduce_constants(backend, first, src, partial, false),
                    {writes(partial), reads(src)}, &push, sizeof push,
                    groups_for(uint64_t{outer} * chunks, 1));
     return reduce_rows(backend, op, partial, outer, chunks, divisor, out);
   }
-  backend.launch(shaders::reduce, reduce_constants(op, src, out, false), {writes(out), reads(src)},
-                 &push, sizeof push, groups_for(outer, 1));
+  backend.launch(shaders::reduce, reduce_constants(backend, op, src, out, false),
+                 {writes(out), reads(src)}, &push, sizeof push, groups_for(outer, 1));
 }
 
 }  // namespace
@@ -118,8 +127,8 @@ void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64
                   count,
                   1,
                   divisor};
-  launch(shaders::reduce, reduce_constants(op, src, out, true), {writes(out), reads(src)}, &push,
-         sizeof push, groups_for(uint64_t{outer} * inner));
+  launch(shaders::reduce, reduce_constants(*this, op, src, out, true), {writes(out), reads(src)},
+         &push, sizeof push, groups_for(uint64_t{outer} * inner));
 }
 
 void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
@@ -174,7 +183,8 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
                    columns ? 1u : 0u, static_cast<uint32_t>(src.storage_offset())};
   // The shader writes out[i - x_offset]; out is fresh and contiguous like src.
   Groups groups = columns ? groups_for(uint64_t{s.outer} * s.inner) : groups_for(s.outer, 1);
-  launch(shaders::softmax, {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push, groups);
+  launch(shaders::softmax, {kWorkgroup, subgroup_reduce(*this)}, {writes(out), reads(src)}, &push,
+         sizeof push, groups);
 }
 
 }  // namespace ember::vulkan

@@ -26,24 +26,8 @@ layout(push_constant) uniform Push {
 
 #define CHECK_TARGET 1u
 
-shared float partial[gl_WorkGroupSize.x];
-
-float workgroup_reduce(float value, bool is_max) {
-  uint t = gl_LocalInvocationID.x;
-  partial[t] = value;
-  barrier();
-  for (uint half_size = gl_WorkGroupSize.x / 2u; half_size > 0u; half_size /= 2u) {
-    if (t < half_size) {
-      float other = partial[t + half_size];
-      partial[t] = is_max ? ((is_nan(partial[t]) || partial[t] > other) ? partial[t] : other)
-                          : partial[t] + other;
-    }
-    barrier();
-  }
-  float result = partial[0];
-  barrier();
-  return result;
-}
+#define SUBGROUP_REDUCE_ID 1
+#include "workgroup_reduce.glsl"
 
 void main() {
   uint row = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
@@ -62,15 +46,15 @@ void main() {
     float v = logits[base + c];
     max_value = (is_nan(max_value) || max_value > v) ? max_value : v;
   }
-  max_value = workgroup_reduce(max_value, true);
+  max_value = workgroup_max(max_value);
   float sum = 0.0, logit_sum = 0.0;
   for (uint c = t; in_range && c < pc.classes; c += gl_WorkGroupSize.x) {
     float v = logits[base + c];
     sum += exp(v - max_value);
     logit_sum += v;
   }
-  sum = workgroup_reduce(sum, false);
-  logit_sum = workgroup_reduce(logit_sum, false);
+  sum = workgroup_sum(sum);
+  logit_sum = workgroup_sum(logit_sum);
   if (!in_range) return;
   float s = pc.smoothing;
   if (pc.backward == 0u) {

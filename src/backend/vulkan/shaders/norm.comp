@@ -26,20 +26,8 @@ layout(push_constant) uniform Push {
   uint grad_offset;
 } pc;
 
-shared float partial[gl_WorkGroupSize.x];
-
-float workgroup_sum(float value) {
-  uint t = gl_LocalInvocationID.x;
-  partial[t] = value;
-  barrier();
-  for (uint half_size = gl_WorkGroupSize.x / 2u; half_size > 0u; half_size /= 2u) {
-    if (t < half_size) partial[t] += partial[t + half_size];
-    barrier();
-  }
-  float result = partial[0];
-  barrier();
-  return result;
-}
+#define SUBGROUP_REDUCE_ID 1
+#include "workgroup_reduce.glsl"
 
 float weight_at(uint c) { return pc.has_weight != 0u ? weight[pc.weight_offset + c] : 1.0; }
 

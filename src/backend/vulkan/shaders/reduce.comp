@@ -1,7 +1,7 @@
 #version 450
 // Reductions of a contiguous [outer, R, inner] tensor over R, for every ReduceOp.
 // ROWS (inner == 1): one workgroup per row; each invocation accumulates a strided share
-// of the row and a shared-memory tree combines them. COLUMNS: one invocation per
+// of the row and workgroup_reduce.glsl combines them. COLUMNS: one invocation per
 // (outer, inner) pair walks R in order. Both orders are fixed, so results repeat bit for
 // bit, and neither assumes a subgroup size. The workgroup size must be a power of two.
 // Long rows are split: workgroup w reduces chunk w % chunks of row w / chunks into
@@ -38,10 +38,9 @@ layout(constant_id = 1) const uint OP = 0;
 layout(constant_id = 2) const uint DTYPE = DT_F32;
 layout(constant_id = 3) const uint OUT_DTYPE = DT_F32;
 layout(constant_id = 4) const bool COLUMNS = false;
-
-shared float shared_value[gl_WorkGroupSize.x];
-shared int64_t shared_int[gl_WorkGroupSize.x];
-shared uint shared_index[gl_WorkGroupSize.x];
+#define SUBGROUP_REDUCE_ID 5
+#define WORKGROUP_REDUCE_INT64
+#include "workgroup_reduce.glsl"
 
 bool is_arg() { return OP == OP_ARGMAX || OP == OP_ARGMIN; }
 
@@ -58,21 +57,20 @@ float float_identity() {
   }
 }
 
-// Max and min propagate NaN; the arg ops count NaN as the extreme, the first one winning.
-bool float_better(float candidate, float best) {
-  if (is_nan(best)) return false;
-  if (is_nan(candidate)) return true;
-  return OP == OP_ARGMAX || OP == OP_MAX ? candidate > best : candidate < best;
-}
-
-float float_combine(float a, float b) {
+uint float_reduce_op() {
   switch (OP) {
-    case OP_PROD: return a * b;
-    case OP_MAX:
-    case OP_MIN: return float_better(b, a) ? b : a;
-    default: return a + b;
+    case OP_PROD: return REDUCE_PROD;
+    case OP_MAX: return REDUCE_MAX;
+    case OP_MIN: return REDUCE_MIN;
+    default: return REDUCE_SUM;
   }
 }
+
+bool float_better(float candidate, float best) {
+  return reduce_better(candidate, best, OP == OP_ARGMAX || OP == OP_MAX);
+}
+
+float float_combine(float a, float b) { return reduce_combine(float_reduce_op(), a, b); }
 
 // ---- integers and bool, in int64 ----
 
@@ -106,7 +104,7 @@ int64_t int_combine(int64_t a, int64_t b) {
 // One step of folding element (value, index) into the running (best, best_index).
 void fold_float(float v, uint index, inout float acc, inout uint acc_index) {
   if (is_arg()) {
-    if (float_better(v, acc) || (acc_index == 0xffffffffu)) {
+    if (float_better(v, acc) || (acc_index == REDUCE_NO_INDEX)) {
       acc = v;
       acc_index = index;
     }
@@ -117,7 +115,7 @@ void fold_float(float v, uint index, inout float acc, inout uint acc_index) {
 
 void fold_int(int64_t v, uint index, inout int64_t acc, inout uint acc_index) {
   if (is_arg()) {
-    if (int_better(v, acc) || (acc_index == 0xffffffffu)) {
+    if (int_better(v, acc) || (acc_index == REDUCE_NO_INDEX)) {
       acc = v;
       acc_index = index;
     }
@@ -143,7 +141,7 @@ void reduce_column(uint item) {
   bool floating = is_floating(DTYPE);
   float acc = float_identity();
   int64_t acc_int = int_identity();
-  uint acc_index = 0xffffffffu;
+  uint acc_index = REDUCE_NO_INDEX;
   for (uint r = 0u; r < pc.reduced; ++r) {
     uint at = base + r * pc.inner;
     if (floating) {
@@ -164,7 +162,7 @@ void reduce_row(uint group) {
   bool floating = is_floating(DTYPE);
   float acc = float_identity();
   int64_t acc_int = int_identity();
-  uint acc_index = 0xffffffffu;
+  uint acc_index = REDUCE_NO_INDEX;
   if (row < pc.outer) {
     uint base = pc.x_offset + row * pc.reduced;
     for (uint r = begin + t; r < end; r += size) {
@@ -175,41 +173,16 @@ void reduce_row(uint group) {
       }
     }
   }
-  shared_value[t] = acc;
-  shared_int[t] = acc_int;
-  shared_index[t] = acc_index;
-  barrier();
-  for (uint half_size = size / 2u; half_size > 0u; half_size /= 2u) {
-    if (t < half_size) {
-      uint other = shared_index[t + half_size];
-      bool arg = is_arg();
-      if (floating) {
-        float a = shared_value[t], b = shared_value[t + half_size];
-        if (!arg) {
-          shared_value[t] = float_combine(a, b);
-        } else if (other != 0xffffffffu &&
-                   (shared_index[t] == 0xffffffffu || float_better(b, a) ||
-                    (!float_better(a, b) && other < shared_index[t]))) {
-          shared_value[t] = b;
-          shared_index[t] = other;
-        }
-      } else {
-        int64_t a = shared_int[t], b = shared_int[t + half_size];
-        if (!arg) {
-          shared_int[t] = int_combine(a, b);
-        } else if (other != 0xffffffffu &&
-                   (shared_index[t] == 0xffffffffu || int_better(b, a) ||
-                    (!int_better(a, b) && other < shared_index[t]))) {
-          shared_int[t] = b;
-          shared_index[t] = other;
-        }
-      }
-    }
-    barrier();
+  if (floating && is_arg()) {
+    workgroup_arg(acc, acc_index, OP == OP_ARGMAX);
+  } else if (floating) {
+    acc = workgroup_reduce(float_reduce_op(), acc);
+  } else if (is_arg()) {
+    workgroup_arg_int(acc_int, acc_index);
+  } else {
+    acc_int = workgroup_reduce_int(acc_int);
   }
-  if (t == 0u && row < pc.outer) {
-    store(pc.out_offset + group, shared_value[0], shared_int[0], shared_index[0], floating);
-  }
+  if (t == 0u && row < pc.outer) store(pc.out_offset + group, acc, acc_int, acc_index, floating);
 }
 
 void main() {

@@ -1,6 +1,6 @@
 #version 450
 // softmax and log_softmax of a contiguous float32 [outer, n, inner] tensor over n.
-// ROWS (inner == 1): one workgroup per row, shared-memory trees for the max and the sum.
+// ROWS (inner == 1): one workgroup per row, workgroup_reduce.glsl for the max and the sum.
 // COLUMNS: one invocation per (outer, inner) pair, walking n in order.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -17,7 +17,8 @@ layout(push_constant) uniform Push {
   uint x_offset;
 } pc;
 
-shared float partial[gl_WorkGroupSize.x];
+#define SUBGROUP_REDUCE_ID 1
+#include "workgroup_reduce.glsl"
 
 float combine_max(float a, float b) { return (is_nan(a) || a > b) ? a : b; }
 
@@ -39,23 +40,6 @@ void softmax_column(uint item) {
   }
 }
 
-// The tree combine of every invocation's value: the max (first) or the sum.
-float workgroup_reduce(float value, bool is_max) {
-  uint t = gl_LocalInvocationID.x;
-  partial[t] = value;
-  barrier();
-  for (uint half_size = gl_WorkGroupSize.x / 2u; half_size > 0u; half_size /= 2u) {
-    if (t < half_size) {
-      float other = partial[t + half_size];
-      partial[t] = is_max ? combine_max(partial[t], other) : partial[t] + other;
-    }
-    barrier();
-  }
-  float result = partial[0];
-  barrier();  // partial is reused by the next call
-  return result;
-}
-
 void softmax_row(uint row) {
   uint t = gl_LocalInvocationID.x;
   bool in_range = row < pc.outer;
@@ -64,10 +48,10 @@ void softmax_row(uint row) {
   for (uint k = t; in_range && k < pc.n; k += gl_WorkGroupSize.x) {
     max_value = combine_max(max_value, x_data[base + k]);
   }
-  max_value = workgroup_reduce(max_value, true);
+  max_value = workgroup_max(max_value);
   float sum = 0.0;
   for (uint k = t; in_range && k < pc.n; k += gl_WorkGroupSize.x) sum += exp(x_data[base + k] - max_value);
-  sum = workgroup_reduce(sum, false);
+  sum = workgroup_sum(sum);
   for (uint k = t; in_range && k < pc.n; k += gl_WorkGroupSize.x) {
     write_result(base + k, x_data[base + k], max_value, sum);
   }
