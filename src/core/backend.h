@@ -3,8 +3,10 @@
 // Front-end ops (src/ops/) validate, broadcast and promote, allocate the output, and
 // call exactly these methods. By the time a primitive runs:
 //   - all tensors are on this backend's device;
-//   - inputs have the compute dtype (float32 for float16/bfloat16 data) unless a
-//     method says otherwise; outputs are freshly allocated and contiguous unless noted;
+//   - inputs have the compute dtype unless a method says otherwise; outputs are freshly
+//     allocated and contiguous unless noted. float16 and bfloat16 are computed in float32
+//     and rounded once on store; the CPU backend takes them wherever floating input is
+//     allowed, and the front end casts to float32 around a backend that does not;
 //   - inputs may have any strides, including 0 for broadcast dimensions.
 // Composite ops (var, linear, mse_loss, ...) are written once on top of these.
 #pragma once
@@ -141,6 +143,7 @@ class Backend {
   // bool from bool input. Results must not depend on the thread count.
   virtual void reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                       const Tensor& out) = 0;
+  // 16-bit x accumulates in float32 (float64 for float32, as PyTorch's CPU cumsum).
   virtual void cumsum(const Tensor& x, int64_t dim, const Tensor& out) = 0;
   // Floating x; log selects log_softmax.
   virtual void softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) = 0;
@@ -148,6 +151,7 @@ class Backend {
   // ---- matmul (matmul.cpp) ----
   // a [B,M,K] @ b [B,K,N] -> out [B,M,N]. Each matrix of a and b is row- or column-major
   // (one of its two last strides is 1); batch strides are arbitrary, 0 included.
+  // float16/bfloat16 operands accumulate in float32 and write their own dtype.
   virtual void matmul(const Tensor& a, const Tensor& b, const Tensor& out) = 0;
 
   // ---- indexing (index.cpp); index is int64, out-of-range raises ember::Error ----
@@ -156,22 +160,26 @@ class Backend {
                             const Tensor& out) = 0;
   // out[i][j] = x[index[i][j]][j] (for dim 0); index has out's shape.
   virtual void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) = 0;
-  // In place on out (contiguous): out[index[i][j]][j] += src[i][j] (for dim 0).
+  // In place on out (contiguous): out[index[i][j]][j] += src[i][j] (for dim 0). 16-bit
+  // out rounds after each add, as PyTorch's CPU kernel.
   virtual void scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
                            const Tensor& src) = 0;
-  // In place on out (contiguous): out.select(dim, index[i]) += src.select(dim, i).
+  // In place on out (contiguous): out.select(dim, index[i]) += src.select(dim, i). 16-bit
+  // out sums every contribution to an element in float32 and rounds once.
   virtual void index_add(const Tensor& out, int64_t dim, const Tensor& index,
                          const Tensor& src) = 0;
 
   // ---- random (random.cpp) ----
   // Element i of out (contiguous) comes from Philox-4x32-10 with key seed and counter
   // offset + i / 4, lane i % 4 (float64 and int64 take two lanes: counter offset + i / 2).
+  // float16/bfloat16 take float32's numbers rounded (uniform ones kept below b).
   virtual void random(Distribution distribution, uint64_t seed, uint64_t offset, double a, double b,
                       const Tensor& out) = 0;
 
   // ---- normalisation (norm.cpp); x, out and grads contiguous [rows, cols] ----
-  // out = (x - mean) * rstd * weight + bias over each row, with mean and rstd ([rows], x's
-  // dtype) kept for the backward. weight and bias ([cols]) may be undefined.
+  // out = (x - mean) * rstd * weight + bias over each row, with mean and rstd ([rows]) kept
+  // for the backward: x's dtype, but float32 for float16/bfloat16 x, as PyTorch's CPU kernel
+  // keeps them in its accumulate type. weight and bias ([cols], x's dtype) may be undefined.
   virtual void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
                           const Tensor& out, const Tensor& mean, const Tensor& rstd) = 0;
   // grad_x from grad_out; the weight and bias gradients are plain sums done by the caller.
@@ -191,7 +199,8 @@ class Backend {
 
   // ---- optimizer updates (optim.cpp) ----
   // One update of every parameter of group, in place on param, exp_avg and exp_avg_sq; all
-  // contiguous, of one floating dtype, sharing step. GPUs update a group in one dispatch.
+  // contiguous, of one floating dtype, sharing step (16-bit state stays in that dtype, as
+  // PyTorch keeps it). GPUs update a group in one dispatch.
   virtual void adam_step(std::span<const AdamTensors> group, const AdamStep& step) = 0;
 };
 
