@@ -134,6 +134,22 @@ expect_refusal "field 'batch_size': 0 is out of range" eval --checkpoint "$work/
 expect_refusal "[eval] the test set in $work/empty has no examples" eval \
   --checkpoint "$work/good.safetensors" --data-root "$work/empty"
 
+# Precision: a flag outside fp32, bf16 and fp16, a checkpoint's other precision or a
+# tampered one, and an fp16 checkpoint whose loss scale is missing or not finite.
+expect_refusal "--precision: fp8 not in {fp32,bf16,fp16}" train --precision fp8
+expect_refusal "--precision: bf32 not in {fp32,bf16,fp16}" bench train --precision bf32
+edit --meta precision=fp8
+resume "field 'precision': 'fp8' is not one of fp32, bf16, fp16"
+expect_refusal "was trained with precision fp32; resume with the same" train "${small[@]}" \
+  --epochs 2 --precision bf16 --resume "$work/good.safetensors"
+"$ember" train "${small[@]}" --epochs 1 --precision fp16 --save "$work/fp16.safetensors" \
+  >/dev/null 2>&1
+edit_fp16() { python3 "$here/edit_checkpoint.py" "$work/fp16.safetensors" "$work/bad.safetensors" "$@"; }
+edit_fp16 --drop scaler.scale
+resume "[GradScaler.load_state_dict] expects exactly \"scale\" and \"growth_tracker\""
+edit_fp16 --scalar scaler.scale=F64:nan
+resume "scale must be finite and positive, got nan"
+
 # The untouched checkpoint still resumes.
 "$ember" train "${small[@]}" --epochs 2 --resume "$work/good.safetensors" >"$work/ok.txt" 2>&1 ||
   fail "a good checkpoint does not resume: $(cat "$work/ok.txt")"

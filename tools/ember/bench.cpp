@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "models.h"
+#include "precision.h"
 
 namespace ember::cli {
 
@@ -24,13 +25,12 @@ void bench_train(const BenchTrainOptions& o) {
   std::shared_ptr<nn::Module> model = make_model(o.model);
   model->to(device);
   auto optimizer = make_optimizer(o.optimizer, model->parameters(), 1e-3);
+  Precision precision(o.precision);
+  GradScaler scaler = make_scaler(precision);
   Tensor input = randn({o.batch_size, 1, 28, 28}, kFloat32, device);
   Tensor target = randint(0, 10, {o.batch_size}, kInt64, device);
   auto step = [&] {
-    Tensor loss = nn::functional::cross_entropy((*model)(input), target);
-    optimizer->zero_grad();
-    loss.backward();
-    optimizer->step();
+    train_step(*model, *optimizer, scaler, precision, device, input, target);
     synchronize(device);
   };
   for (int64_t i = 0; i < o.warmup; ++i) step();
@@ -44,11 +44,13 @@ void bench_train(const BenchTrainOptions& o) {
   std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
   double median = seconds[seconds.size() / 2];
   double rate = static_cast<double>(o.batch_size) / median;
-  std::cout << o.model << " on " << device.str() << ": median " << rate << " samples/s ("
-            << median * 1e3 << " ms per step of " << o.batch_size << ")" << std::endl;
-  nlohmann::json summary = {
-      {"model", o.model}, {"device", device.str()},         {"batch_size", o.batch_size},
-      {"steps", o.steps}, {"median_step_ms", median * 1e3}, {"samples_per_sec", rate}};
+  std::cout << o.model << " on " << device.str() << " in " << o.precision << ": median " << rate
+            << " samples/s (" << median * 1e3 << " ms per step of " << o.batch_size << ")"
+            << std::endl;
+  nlohmann::json summary = {{"model", o.model},         {"device", device.str()},
+                            {"precision", o.precision}, {"batch_size", o.batch_size},
+                            {"steps", o.steps},         {"median_step_ms", median * 1e3},
+                            {"samples_per_sec", rate}};
   std::cout << summary.dump() << std::endl;
 }
 

@@ -9,6 +9,7 @@
 
 #include "models.h"
 #include "option_limits.h"
+#include "precision.h"
 
 namespace ember::cli {
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr const char* kModelPrefix = "model.";
 constexpr const char* kOptimizerPrefix = "optimizer.";
+constexpr const char* kScalerPrefix = "scaler.";
 constexpr const char* kFormatKey = "ember_checkpoint";
 
 // Numbers travel as decimal strings; doubles with every digit, so a resumed run is exact.
@@ -42,15 +44,18 @@ TensorDict strip_prefix(const TensorDict& tensors, const std::string& prefix) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const nn::Module& model,
-                     const optim::Optimizer& optimizer, const CheckpointInfo& info) {
+                     const optim::Optimizer& optimizer, const GradScaler& scaler,
+                     const CheckpointInfo& info) {
   TensorDict tensors = with_prefix(model.state_dict(), kModelPrefix);
   tensors.merge(with_prefix(optimizer.state_dict(), kOptimizerPrefix));
+  tensors.merge(with_prefix(scaler.state_dict(), kScalerPrefix));
   nlohmann::json history = {{"step_loss", info.history.step_loss},
                             {"epoch_loss", info.history.epoch_loss},
                             {"test_accuracy", info.history.test_accuracy}};
   io::Metadata metadata{{kFormatKey, "1"},
                         {"model", info.model},
                         {"optimizer", info.optimizer},
+                        {"precision", info.precision},
                         {"epochs_done", std::to_string(info.epochs_done)},
                         {"batch_size", std::to_string(info.batch_size)},
                         {"lr", exact(info.lr)},
@@ -71,6 +76,7 @@ class MetadataReader {
     text(kFormatKey);
   }
 
+  bool has(const char* key) const { return metadata_.count(key) > 0; }
   const std::string& text(const char* key) const {
     auto found = metadata_.find(key);
     if (found == metadata_.end()) {
@@ -206,6 +212,8 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   CheckpointInfo info;
   info.model = reader.name("model", model_names());
   info.optimizer = reader.name("optimizer", optimizer_names());
+  // Checkpoints from before --precision trained in fp32.
+  info.precision = reader.has("precision") ? reader.name("precision", precision_names()) : "fp32";
   info.epochs_done = reader.integer("epochs_done", kEpochsDoneLimit);
   info.batch_size = reader.integer("batch_size", kBatchSizeLimit);
   info.lr = reader.lr("lr");
@@ -216,11 +224,14 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
 }
 
 void load_checkpoint(const std::string& path, nn::Module* model, optim::Optimizer* optimizer,
-                     const Device& device) {
+                     const Device& device, GradScaler* scaler) {
   TensorDict tensors = io::load_safetensors(path, device);
   try {
     if (model) model->load_state_dict(strip_prefix(tensors, kModelPrefix));
     if (optimizer) optimizer->load_state_dict(strip_prefix(tensors, kOptimizerPrefix));
+    if (scaler && scaler->is_enabled()) {
+      scaler->load_state_dict(strip_prefix(tensors, kScalerPrefix));
+    }
   } catch (const Error& e) {  // the states do not know which file they came from
     throw Error(std::string(e.what()) + " (in " + path + ")");
   }
@@ -231,7 +242,7 @@ namespace {
 // On --resume: the checkpoint's settings, which an explicit flag may repeat but not
 // contradict.
 CheckpointInfo starting_point(const TrainOptions& o) {
-  CheckpointInfo fresh{o.model, o.optimizer, 0, o.batch_size, o.lr, o.seed, {}, {}};
+  CheckpointInfo fresh{o.model, o.optimizer, o.precision, 0, o.batch_size, o.lr, o.seed, {}, {}};
   if (o.resume.empty()) return fresh;
   CheckpointInfo saved = read_checkpoint_info(o.resume);
   auto refuse = [&](const std::string& what) {
@@ -239,6 +250,7 @@ CheckpointInfo starting_point(const TrainOptions& o) {
   };
   if (saved.model != o.model) refuse("model " + saved.model);
   if (saved.optimizer != o.optimizer) refuse("optimizer " + saved.optimizer);
+  if (o.precision_given && saved.precision != o.precision) refuse("precision " + saved.precision);
   if (o.seed_given && saved.seed != o.seed) refuse("seed " + std::to_string(saved.seed));
   if (o.batch_size_given && saved.batch_size != o.batch_size) {
     refuse("batch size " + std::to_string(saved.batch_size));
@@ -249,13 +261,15 @@ CheckpointInfo starting_point(const TrainOptions& o) {
 }  // namespace
 
 TrainingState start_training(const TrainOptions& o, const Device& device) {
-  TrainingState state{starting_point(o), nullptr, nullptr};
+  CheckpointInfo info = starting_point(o);
+  GradScaler scaler = make_scaler(Precision(info.precision));
+  TrainingState state{std::move(info), nullptr, nullptr, std::move(scaler)};
   manual_seed(state.info.seed);
   state.model = make_model(o.model);
   state.model->to(device);
   state.optimizer = make_optimizer(o.optimizer, state.model->parameters(), state.info.lr);
   if (!o.resume.empty()) {
-    load_checkpoint(o.resume, state.model.get(), state.optimizer.get(), device);
+    load_checkpoint(o.resume, state.model.get(), state.optimizer.get(), device, &state.scaler);
     set_rng_state(state.info.rng);
   }
   return state;

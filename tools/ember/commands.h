@@ -16,8 +16,10 @@ struct TrainOptions {
   double lr = 1e-3;
   std::string optimizer = "adamw";
   std::string device = "auto";
+  std::string precision = "fp32";  // fp32, bf16 or fp16 (precision.h)
   uint64_t seed = 0;
-  bool seed_given = false, batch_size_given = false;  // on the command line, for --resume
+  // On the command line, for --resume.
+  bool seed_given = false, batch_size_given = false, precision_given = false;
   std::string save, resume, plot;
   int64_t train_samples = 0;  // 0: the whole training set
   int64_t test_samples = 0;   // 0: the whole test set
@@ -37,6 +39,7 @@ struct BenchTrainOptions {
   std::string model = "mlp";
   std::string device = "auto";
   std::string optimizer = "adamw";
+  std::string precision = "fp32";
   int64_t batch_size = 128;
   int64_t warmup = 10;
   int64_t steps = 50;

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include "option_limits.h"
+#include "precision.h"
 
 namespace ember::cli {
 
@@ -52,12 +53,17 @@ std::string with_limit(const std::string& what, const char* limit) {
 
 // The options train and bench train share.
 void add_model_options(CLI::App* command, std::string& model, std::string& optimizer,
-                       std::string& device, int64_t& batch_size) {
+                       std::string& device, std::string& precision, int64_t& batch_size) {
   command->add_option("--model", model, "model: mlp or linear")->capture_default_str();
   command->add_option("--optimizer", optimizer, "sgd, adam or adamw")
       ->capture_default_str()
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   command->add_option("--device", device, "auto, cpu, vulkan or vulkan:N")->capture_default_str();
+  command
+      ->add_option("--precision", precision,
+                   "fp32; bf16 or fp16: forward and loss under autocast (fp16 with loss scaling)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(precision_names()));
   command->add_option("--batch-size", batch_size, with_limit("batch size", kBatchSizeLimit.text))
       ->capture_default_str()
       ->check(integer_in(kBatchSizeLimit));
@@ -66,7 +72,7 @@ void add_model_options(CLI::App* command, std::string& model, std::string& optim
 void add_train(CLI::App& app, CommandLine& line) {
   TrainOptions& o = line.train;
   CLI::App* train = app.add_subcommand("train", "train a model and report its test accuracy");
-  add_model_options(train, o.model, o.optimizer, o.device, o.batch_size);
+  add_model_options(train, o.model, o.optimizer, o.device, o.precision, o.batch_size);
   train->add_option("--dataset", o.dataset, "dataset")->capture_default_str();
   train->add_option("--data-root", o.data_root, "dataset directory")->capture_default_str();
   train->add_option("--epochs", o.epochs, with_limit("epochs", kEpochsLimit.text))
@@ -94,6 +100,7 @@ void add_train(CLI::App& app, CommandLine& line) {
     line.command = Command::Train;
     line.train.seed_given = train->count("--seed") > 0;
     line.train.batch_size_given = train->count("--batch-size") > 0;
+    line.train.precision_given = train->count("--precision") > 0;
   });
 }
 
@@ -113,7 +120,7 @@ void add_bench(CLI::App& app, CommandLine& line) {
   CLI::App* bench = app.add_subcommand("bench", "measure throughput");
   bench->require_subcommand(1);
   CLI::App* train = bench->add_subcommand("train", "median training samples/s");
-  add_model_options(train, o.model, o.optimizer, o.device, o.batch_size);
+  add_model_options(train, o.model, o.optimizer, o.device, o.precision, o.batch_size);
   train->add_option("--warmup", o.warmup, with_limit("untimed steps first", kWarmupLimit.text))
       ->capture_default_str()
       ->check(integer_in(kWarmupLimit));

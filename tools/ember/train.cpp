@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "commands.h"
 #include "models.h"
+#include "precision.h"
 #include "progress.h"
 
 namespace ember::cli {
@@ -89,9 +90,9 @@ void check_finite_loss(double loss, int64_t step, int64_t epoch) {
 }
 
 // One pass over the loader; returns the mean loss and appends each step's to history.
-double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& loader,
-                   const Device& device, int64_t epoch, const std::string& label,
-                   History& history) {
+double train_epoch(nn::Module& model, optim::Optimizer& optimizer, GradScaler& scaler,
+                   const Precision& precision, data::DataLoader& loader, const Device& device,
+                   int64_t epoch, const std::string& label, History& history) {
   Progress progress(label, loader.size(), "samples");
   double total = 0;
   int64_t steps = 0, unread_samples = 0;
@@ -110,11 +111,8 @@ double train_epoch(nn::Module& model, optim::Optimizer& optimizer, data::DataLoa
     unread_samples = 0;
   };
   for (const data::Batch& batch : loader) {
-    Tensor logits = model(batch.input.to(device));
-    Tensor loss = F::cross_entropy(logits, batch.target.to(device));
-    optimizer.zero_grad();
-    loss.backward();
-    optimizer.step();
+    Tensor loss = train_step(model, optimizer, scaler, precision, device, batch.input.to(device),
+                             batch.target.to(device));
     unread.push_back(loss.detach().reshape({1}));
     unread_samples += batch.target.size(0);
     if (unread.size() == kLossReadInterval) read_losses();
@@ -164,7 +162,8 @@ void train(const TrainOptions& o) {
   check_writable(o.plot, "--plot");
   auto wall_start = Clock::now();
   Device device = resolve_device(o.device);
-  auto [info, model, optimizer] = start_training(o, device);
+  auto [info, model, optimizer, scaler] = start_training(o, device);
+  Precision precision(info.precision);
   data::FashionMNIST train_full(data::Split::Train, o.data_root);
   data::FashionMNIST test_full(data::Split::Test, o.data_root);
   Head train_set(train_full, o.train_samples), test_set(test_full, o.test_samples);
@@ -180,9 +179,11 @@ void train(const TrainOptions& o) {
   int64_t samples = 0;
   for (int64_t epoch = info.epochs_done; epoch < o.epochs; ++epoch) {
     loader.set_epoch(epoch);
-    std::string label = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs);
+    std::string label = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) +
+                        " " + precision.name;
     auto start = Clock::now();
-    double loss = train_epoch(*model, *optimizer, loader, device, epoch + 1, label, info.history);
+    double loss = train_epoch(*model, *optimizer, scaler, precision, loader, device, epoch + 1,
+                              label, info.history);
     train_seconds += seconds_since(start);
     samples += train_set.size();
     double accuracy = evaluate(*model, test_set, device);
@@ -193,7 +194,7 @@ void train(const TrainOptions& o) {
     std::cout << label << "  train_loss " << format_fixed(loss, 4) << "  test_accuracy "
               << format_fixed(accuracy, 4) << "  " << format_rate(samples / train_seconds)
               << " samples/s" << std::endl;
-    if (!o.save.empty()) save_checkpoint(o.save, *model, *optimizer, info);
+    if (!o.save.empty()) save_checkpoint(o.save, *model, *optimizer, scaler, info);
   }
   if (!o.plot.empty()) {
     std::string svg = training_svg(
@@ -203,6 +204,7 @@ void train(const TrainOptions& o) {
   nlohmann::json summary = {
       {"model", o.model},
       {"device", device.str()},
+      {"precision", info.precision},
       {"epochs", info.epochs_done},
       {"optimizer", o.optimizer},
       {"batch_size", info.batch_size},
