@@ -48,10 +48,13 @@ if EMBER_VULKAN_ALLOW_CPU=1 "$ember" devices | grep -q "^vulkan:.*(cpu)$"; then
   ! grep -q "^vulkan:" "$work/devices.txt" || fail "a CPU-type Vulkan device is listed"
   # What kernels choose their variants from is shown, with the test switches named.
   EMBER_VULKAN_ALLOW_CPU=1 EMBER_VULKAN_NO_SUBGROUPS=1 "$ember" devices >"$work/features.txt"
-  for line in "subgroup size: [1-9]" "subgroup operations: none (off: EMBER_VULKAN_NO_SUBGROUPS=1)" \
+  for line in "subgroup size: [1-9]" \
+      "subgroup operations: none (off: EMBER_VULKAN_NO_SUBGROUPS=1)" \
       "16-bit storage: \(yes\|no\)" "float16 arithmetic: " "int16: " "int64: " \
-      "shared memory: [0-9]* KiB" "workgroup limits: [0-9]* invocations, " "cooperative matrix: "; do
-    grep -q "^  $line" "$work/features.txt" || fail "devices lacks '$line': $(cat "$work/features.txt")"
+      "shared memory: [0-9]* KiB" "workgroup limits: [0-9]* invocations, " \
+      "cooperative matrix: "; do
+    grep -q "^  $line" "$work/features.txt" ||
+      fail "devices lacks '$line': $(cat "$work/features.txt")"
   done
 fi
 

@@ -528,14 +528,20 @@ Context::Context(int index) {
   storage.uniformAndStorageBuffer16BitAccess = features_.uniform_storage_16bit ? VK_TRUE : VK_FALSE;
   VkPhysicalDeviceShaderFloat16Int8Features float16{};
   float16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
-  float16.shaderFloat16 = features_.float16_arithmetic ? VK_TRUE : VK_FALSE;
-  float16.pNext = &storage;
-  if (features_.float16_arithmetic && properties.apiVersion < VK_API_VERSION_1_2) {
-    extensions.push_back(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  float16.shaderFloat16 = VK_TRUE;
+  // A feature struct goes in the chain only where the device knows it.
+  void* enabled = nullptr;
+  if (features_.storage_16bit || features_.uniform_storage_16bit) enabled = &storage;
+  if (features_.float16_arithmetic) {
+    float16.pNext = enabled;
+    enabled = &float16;
+    if (properties.apiVersion < VK_API_VERSION_1_2) {
+      extensions.push_back(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+    }
   }
   VkDeviceCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
-  info.pNext = &float16;
+  info.pNext = enabled;
   info.pEnabledFeatures = &features;
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue;

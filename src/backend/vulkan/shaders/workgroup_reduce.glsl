@@ -91,7 +91,9 @@ float tree_reduce(uint op, float value) {
   reduce_value[t] = value;
   barrier();
   for (uint half_size = gl_WorkGroupSize.x / 2u; half_size > 0u; half_size /= 2u) {
-    if (t < half_size) reduce_value[t] = reduce_combine(op, reduce_value[t], reduce_value[t + half_size]);
+    if (t < half_size) {
+      reduce_value[t] = reduce_combine(op, reduce_value[t], reduce_value[t + half_size]);
+    }
     barrier();
   }
   float result = reduce_value[0];
