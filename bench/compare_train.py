@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Training throughput of the MLP in Ember and in PyTorch, in one run, with the ratio.
 
-ratio = Ember's samples/s / PyTorch's samples/s: above 1 Ember is faster.
+ratio = Ember's samples/s / PyTorch's samples/s: above 1 Ember is faster. --precision
+lists the precisions to compare (fp32,bf16 by default: bf16 under autocast in both).
 """
 import argparse
 import json
@@ -25,24 +26,30 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="alternate the two this many times")
+    parser.add_argument("--precision", default="fp32,bf16",
+                        help="comma-separated: fp32, bf16, fp16")
     args = parser.parse_args()
+    precisions = args.precision.split(",")
 
     common = [f"--batch-size={args.batch_size}", f"--steps={args.steps}"]
     ember_command = [args.ember, "bench", "train", "--model", "mlp", "--device", args.device]
     torch_command = [sys.executable, os.path.join(HERE, "torch", "train_mlp.py"),
                      f"--device={args.torch_device}"]
-    ember, torch = [], []
+    ember = {p: [] for p in precisions}
+    torch = {p: [] for p in precisions}
     for _ in range(args.rounds):  # alternating spreads the machine's noise over both
-        ember.append(last_json_line(ember_command + common)["samples_per_sec"])
-        result = last_json_line(torch_command + common)
-        torch.append(result["samples_per_sec"])
-    ember_best, torch_best = max(ember), max(torch)
+        for p in precisions:
+            precision = [f"--precision={p}"]
+            ember[p].append(last_json_line(ember_command + common + precision)["samples_per_sec"])
+            result = last_json_line(torch_command + common + precision)
+            torch[p].append(result["samples_per_sec"])
     print(f"MLP training, batch {args.batch_size}, AdamW; best of {args.rounds} rounds of "
           f"{args.steps} timed steps; PyTorch {result['torch_version']}, {result['threads']} threads")
-    print(f"{'':<10}{'samples/s':>12}")
-    print(f"{'Ember':<10}{ember_best:>12.0f}   ({args.device})")
-    print(f"{'PyTorch':<10}{torch_best:>12.0f}   ({args.torch_device})")
-    print(f"ratio (Ember / PyTorch): {ember_best / torch_best:.2f}x")
+    print(f"{'precision':<10}{'Ember':>12}{'PyTorch':>12}{'ratio':>8}   samples/s, Ember on "
+          f"{args.device}, PyTorch on {args.torch_device}")
+    for p in precisions:
+        ember_best, torch_best = max(ember[p]), max(torch[p])
+        print(f"{p:<10}{ember_best:>12.0f}{torch_best:>12.0f}{ember_best / torch_best:>7.2f}x")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 
 784-512-512-10 with ReLU, AdamW (lr 1e-3, weight decay 0.01), cross-entropy, a fixed
 random batch of Fashion-MNIST's shape; the median of timed steps after a warm-up. Prints JSON.
+--precision bf16 or fp16 runs the forward and the loss under torch.autocast, as
+`ember train --precision` does; fp16 scales the loss with a GradScaler (CUDA only: PyTorch's
+CPU autocast has no float16).
 """
 import argparse
 import json
@@ -19,6 +22,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="CPU threads (Debian's PyTorch would otherwise use one)")
     args = parser.parse_args()
@@ -32,12 +36,16 @@ def main():
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     x = torch.randn(args.batch_size, 1, 28, 28, device=device)
     y = torch.randint(0, 10, (args.batch_size,), device=device)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    scaler = torch.cuda.amp.GradScaler(enabled=args.precision == "fp16")
 
     def step():
-        loss = torch.nn.functional.cross_entropy(model(x), y)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         if device.type == "cuda":
             torch.cuda.synchronize()
 
@@ -49,7 +57,8 @@ def main():
         step()
         seconds.append(time.perf_counter() - start)
     median = statistics.median(seconds)
-    print(json.dumps({"model": "mlp", "device": str(device), "batch_size": args.batch_size,
+    print(json.dumps({"model": "mlp", "device": str(device), "precision": args.precision,
+                      "batch_size": args.batch_size,
                       "median_step_ms": median * 1e3, "samples_per_sec": args.batch_size / median,
                       "torch_version": torch.__version__, "threads": torch.get_num_threads()}))
 
