@@ -3,10 +3,10 @@
 // Front-end ops (src/ops/) validate, broadcast and promote, allocate the output, and
 // call exactly these methods. By the time a primitive runs:
 //   - all tensors are on this backend's device;
-//   - inputs have the compute dtype unless a method says otherwise; outputs are freshly
-//     allocated and contiguous unless noted. float16 and bfloat16 are computed in float32
-//     and rounded once on store; the CPU backend takes them wherever floating input is
-//     allowed, and the front end casts to float32 around a backend that does not;
+//   - inputs have the dtype the op computes in unless a method says otherwise; outputs
+//     are freshly allocated and contiguous unless noted. float16 and bfloat16 are
+//     computed in float32 and rounded once on store; a backend takes them wherever
+//     floating input is allowed unless supports() declines (see there);
 //   - inputs may have any strides, including 0 for broadcast dimensions.
 // Composite ops (var, linear, mse_loss, ...) are written once on top of these.
 #pragma once
@@ -99,10 +99,34 @@ struct AdamTensors {
   Tensor param, grad, exp_avg, exp_avg_sq;
 };
 
+// The primitives as supports() names them; a fused primitive's backward goes with it.
+enum class Primitive : uint8_t {
+  Unary,
+  Binary,
+  Where,
+  Clamp,
+  Reduce,
+  Cumsum,
+  Softmax,
+  Matmul,
+  Index,
+  Random,
+  LayerNorm,
+  CrossEntropy,
+  AdamStep,
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
+
+  // Whether the backend computes `primitive` on data of `dtype` itself. For a dtype it
+  // declines, the front end runs a fused primitive's composite (src/ops/composites.h) on
+  // the same device, and converts 16-bit data to float32 around the other primitives. Only
+  // 16-bit dtypes may be declined: anything else a kernel lacks goes to the backend's own
+  // fallback.
+  virtual bool supports(Primitive /*primitive*/, DType /*dtype*/) const { return true; }
 
   // ---- memory ----
   virtual std::shared_ptr<Storage> allocate(size_t nbytes) = 0;

@@ -26,7 +26,7 @@ DType floating_or_float32(DType dtype) { return is_floating_point(dtype) ? dtype
 
 // The unary primitive computed in dtype's compute type; arithmetic results come back in dtype.
 Tensor unary_forward(UnaryOp op, const Tensor& x, DType dtype) {
-  DType compute = ops::compute_dtype(dtype);
+  DType compute = ops::kernel_dtype(dtype, x.device(), Primitive::Unary);
   Tensor out =
       make_tensor(x.shape(), writes_bool(op) ? kBool : compute, x.device(), unary_op_name(op));
   ops::backend_of(x).unary(op, ops::cast(x, compute, unary_op_name(op)), out);
@@ -37,7 +37,7 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
   const char* name = binary_op_name(op);
   check_pair(a, b, name);
   Shape shape = ops::broadcast_shapes(a.shape(), b.shape(), name);
-  DType compute = ops::compute_dtype(dtype);
+  DType compute = ops::kernel_dtype(dtype, a.device(), Primitive::Binary);
   Tensor out = make_tensor(shape, writes_bool(op) ? kBool : compute, a.device(), name);
   Tensor ea = ops::expand_view(ops::cast(a, compute, name), shape);
   Tensor eb = ops::expand_view(ops::cast(b, compute, name), shape);
@@ -47,7 +47,7 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
 
 Tensor scalar_forward(BinaryOp op, const Tensor& a, Scalar b, bool scalar_first, DType dtype) {
   ops::check_defined(a, binary_op_name(op));
-  DType compute = ops::compute_dtype(dtype);
+  DType compute = ops::kernel_dtype(dtype, a.device(), Primitive::Binary);
   Tensor out =
       make_tensor(a.shape(), writes_bool(op) ? kBool : compute, a.device(), binary_op_name(op));
   ops::backend_of(a).binary_scalar(op, ops::cast(a, compute, binary_op_name(op)), b, scalar_first,
@@ -535,7 +535,8 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
               condition.dtype());
   Shape shape = ops::broadcast_shapes(
       condition.shape(), ops::broadcast_shapes(a.shape(), b.shape(), "where"), "where");
-  DType dtype = ops::result_type(a, b), compute = ops::compute_dtype(dtype);
+  DType dtype = ops::result_type(a, b);
+  DType compute = ops::kernel_dtype(dtype, a.device(), Primitive::Where);
   Tensor out = make_tensor(shape, compute, a.device(), "where");
   ops::backend_of(a).where(ops::expand_view(condition, shape),
                            ops::expand_view(ops::cast(a, compute, "where"), shape),
@@ -570,7 +571,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   DType dtype = x.dtype();
   if (min) dtype = promote_types(dtype, ops::result_type(x, *min));
   if (max) dtype = promote_types(dtype, ops::result_type(x, *max));
-  DType compute = ops::compute_dtype(dtype);
+  DType compute = ops::kernel_dtype(dtype, x.device(), Primitive::Clamp);
   Tensor out = make_tensor(x.shape(), compute, x.device(), "clamp");
   ops::backend_of(x).clamp(ops::cast(x, compute, "clamp"),
                            min ? clip_to(*min, compute) : lowest(compute),
@@ -592,7 +593,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   check_pair(x, mask, "masked_fill");
   EMBER_CHECK(mask.dtype() == kBool, "masked_fill", "mask must be bool, got ", mask.dtype());
   Shape shape = ops::broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
-  DType compute = ops::compute_dtype(x.dtype());
+  DType compute = ops::kernel_dtype(x.dtype(), x.device(), Primitive::Where);
   Tensor out = make_tensor(shape, compute, x.device(), "masked_fill");
   ops::backend_of(x).where(ops::expand_view(mask, shape),
                            ops::expand_view(scalar_tensor(value, compute, x.device()), shape),

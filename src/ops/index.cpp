@@ -38,16 +38,17 @@ Tensor select_forward(const Tensor& x, int64_t dim, const Tensor& index) {
 
 // The gradient of a read through an index: g added into zeros in place, which saves the
 // copy an out-of-place index_add or scatter_add would make of a weight-sized tensor.
-template <typename Primitive>
-Tensor added_into_zeros(const Shape& shape, const Tensor& g, const Primitive& primitive) {
-  Tensor out = zeros(shape, ops::compute_dtype(g.dtype()), g.device());
+template <typename Kernel>
+Tensor added_into_zeros(const Shape& shape, const Tensor& g, const Kernel& primitive) {
+  Tensor out = zeros(shape, ops::kernel_dtype(g.dtype(), g.device(), Primitive::Index), g.device());
   primitive(ops::backend_of(g), out, ops::cast(g, out.dtype(), "backward"));
   return ops::cast(out, g.dtype(), "backward");
 }
 
 // A copy of x in the compute dtype: the in-place scatter primitives write into it.
 Tensor accumulator(const Tensor& x, const char* op) {
-  Tensor out = make_tensor(x.shape(), ops::compute_dtype(x.dtype()), x.device(), op);
+  Tensor out = make_tensor(x.shape(), ops::kernel_dtype(x.dtype(), x.device(), Primitive::Index),
+                           x.device(), op);
   ops::backend_of(x).copy(x, out);
   return out;
 }

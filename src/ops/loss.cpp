@@ -2,7 +2,9 @@
 // a derivative that is the cross_entropy_backward primitive.
 #include "autograd/autocast.h"
 #include "autograd/graph.h"
+#include "core/user_op.h"
 #include "ember/nn/functional.h"
+#include "ops/composites.h"
 #include "ops/op_utils.h"
 
 namespace ember::nn::functional {
@@ -29,9 +31,15 @@ void check_arguments(const Tensor& logits, const Tensor& target, double smoothin
 // Per-sample losses, with their derivative recorded against logits.
 Tensor sample_losses(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                      double smoothing) {
-  DType dtype = ops::compute_dtype(logits.dtype());
-  Tensor x = ops::cast(logits, dtype, kOp).contiguous();
   Tensor t = ops::cast(target, kInt64, kOp).contiguous();
+  DType dtype = logits.dtype();
+  if (ops::kernel_dtype(dtype, logits.device(), Primitive::CrossEntropy) != dtype) {
+    UserOp user_op{kOp, {{{"input", &logits.shape()}, {"target", &target.shape()}}}};
+    UserOpScope scope(user_op);
+    return ops::renamed_errors(
+        kOp, [&] { return composite::cross_entropy(logits, t, ignore_index, smoothing); });
+  }
+  Tensor x = logits.contiguous();
   Tensor losses = make_tensor({x.size(0)}, dtype, x.device(), kOp);
   ops::backend_of(x).cross_entropy(x, t, ignore_index, smoothing, losses);
   if (autograd::needs_grad(logits)) {

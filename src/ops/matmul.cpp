@@ -109,7 +109,7 @@ void check_operands(const Tensor& a, const Tensor& b) {
 
 // Vectors become a 1-row (left) or 1-column (right) matrix and lose that dim again after.
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {
-  DType compute = ops::compute_dtype(a.dtype());
+  DType compute = ops::kernel_dtype(a.dtype(), a.device(), Primitive::Matmul);
   Tensor a2 = ops::cast(a.dim() == 1 ? a.unsqueeze(0) : a, compute, kOp);
   Tensor b2 = ops::cast(b.dim() == 1 ? b.unsqueeze(1) : b, compute, kOp);
   Tensor out = matrix_product(a2, b2);

@@ -3,6 +3,7 @@
 #include "autograd/autocast.h"
 #include "autograd/graph.h"
 #include "ember/nn/functional.h"
+#include "ops/composites.h"
 #include "ops/op_utils.h"
 
 namespace ember::nn::functional {
@@ -61,15 +62,23 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     return layer_norm(autocast::to_float32(x), normalized_shape, autocast::to_float32(weight),
                       autocast::to_float32(bias), eps);
   check_arguments(x, normalized_shape, weight, bias);
-  DType dtype = ops::compute_dtype(x.dtype());
+  DType dtype = x.dtype();
   int64_t cols = 1;
   for (int64_t s : normalized_shape) cols *= s;
   int64_t rows = cols == 0 ? 0 : x.numel() / cols;
-  Tensor x2 = ops::cast(x, dtype, "layer_norm").contiguous().reshape({rows, cols});
+  if (ops::kernel_dtype(dtype, x.device(), Primitive::LayerNorm) != dtype) {
+    Tensor rows_view = x.reshape({rows, cols});
+    Tensor w = weight.defined() ? weight.reshape({-1}) : weight;
+    Tensor b = bias.defined() ? bias.reshape({-1}) : bias;
+    return composite::layer_norm(rows_view, w, b, eps).out.reshape(x.shape());
+  }
+  Tensor x2 = x.contiguous().reshape({rows, cols});
   Tensor w = flat(weight, dtype), b = flat(bias, dtype);
   Tensor out = make_tensor({rows, cols}, dtype, x.device(), "layer_norm");
-  Tensor mean = make_tensor({rows}, dtype, x.device(), "layer_norm");
-  Tensor rstd = make_tensor({rows}, dtype, x.device(), "layer_norm");
+  // The statistics of 16-bit data stay in float32 (backend.h).
+  DType statistics = ops::compute_dtype(dtype);
+  Tensor mean = make_tensor({rows}, statistics, x.device(), "layer_norm");
+  Tensor rstd = make_tensor({rows}, statistics, x.device(), "layer_norm");
   if (rows > 0 && cols > 0) ops::backend_of(x).layer_norm(x2, w, b, eps, out, mean, rstd);
   Tensor result = ops::cast(out.reshape(x.shape()), x.dtype(), "layer_norm");
   if (autograd::needs_grad(x, weight, bias)) {

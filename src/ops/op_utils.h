@@ -16,9 +16,14 @@ int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op);
 // Sorted, normalised dims; an empty list means every dim; a repeated dim is an error.
 std::vector<int64_t> normalize_dims(const Dims& dims, int64_t ndim, const char* op);
 
-// Kernels compute float16 and bfloat16 in float32.
-inline DType compute_dtype(DType dtype) {
-  return dtype == kFloat16 || dtype == kBFloat16 ? kFloat32 : dtype;
+inline bool is_16bit_float(DType dtype) { return dtype == kFloat16 || dtype == kBFloat16; }
+// The dtype arithmetic on dtype's data runs in: float32 for float16 and bfloat16.
+inline DType compute_dtype(DType dtype) { return is_16bit_float(dtype) ? kFloat32 : dtype; }
+// The dtype `primitive` is handed data of dtype in on device: the dtype itself, or
+// float32 for 16-bit data the backend declines (Backend::supports).
+inline DType kernel_dtype(DType dtype, const Device& device, Primitive primitive) {
+  if (!is_16bit_float(dtype)) return dtype;
+  return backend_for(device).supports(primitive, dtype) ? dtype : kFloat32;
 }
 // torch.result_type: tensors with dims outrank zero-dim tensors, which outrank numbers.
 DType result_type(const Tensor& a, const Tensor& b);

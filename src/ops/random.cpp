@@ -43,7 +43,7 @@ RngState reserve(uint64_t counters) {
 // Generates in the kernel dtype (float32 for float16/bfloat16), then converts.
 Tensor generate(Distribution distribution, double a, double b, const Shape& shape, DType dtype,
                 const Device& device, const char* op) {
-  Tensor out = make_tensor(shape, ops::compute_dtype(dtype), device, op);
+  Tensor out = make_tensor(shape, ops::kernel_dtype(dtype, device, Primitive::Random), device, op);
   RngState state = reserve(counters_for(out.numel(), out.dtype()));
   ops::backend_of(out).random(distribution, state.seed, state.offset, a, b, out);
   return ops::cast(out, dtype, op);

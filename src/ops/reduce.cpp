@@ -5,6 +5,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/graph.h"
+#include "ops/composites.h"
 #include "ops/op_utils.h"
 
 namespace ember {
@@ -58,7 +59,7 @@ Tensor reduce_primitive(ReduceOp op, const Tensor& x, const std::vector<int64_t>
 // A reduction that writes values of dtype: computed in its compute dtype, cast back.
 Tensor reduce_values(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
                      DType dtype, const char* name) {
-  DType compute = ops::compute_dtype(dtype);
+  DType compute = ops::kernel_dtype(dtype, x.device(), Primitive::Reduce);
   Tensor out = reduce_primitive(op, ops::cast(x, compute, name), dims, keepdim, compute, name);
   return ops::cast(out, dtype, name);
 }
@@ -110,7 +111,8 @@ Tensor extreme(ReduceOp op, const char* name, const Tensor& x, const Dims& dims,
 Tensor arg_extreme(ReduceOp op, const char* name, const Tensor& x, std::optional<int64_t> dim,
                    bool keepdim) {
   ops::check_defined(x, name);
-  Tensor input = ops::cast(x.detach(), ops::compute_dtype(x.dtype()), name);
+  Tensor input =
+      ops::cast(x.detach(), ops::kernel_dtype(x.dtype(), x.device(), Primitive::Reduce), name);
   if (!dim) {
     EMBER_CHECK(x.numel() > 0, name, "cannot take the ", name, " of an empty tensor");
     Tensor out = reduce_primitive(op, input.reshape({x.numel()}), {0}, false, kInt64, name);
@@ -155,14 +157,14 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   ops::check_defined(x, name);
   check_floating(x, name);
   int64_t d = ops::normalize_dim(dim, x.dim(), name);
-  Tensor input = ops::cast(x, ops::compute_dtype(x.dtype()), name);
-  Tensor out = make_tensor(x.shape(), input.dtype(), x.device(), name);
+  bool declined = ops::kernel_dtype(x.dtype(), x.device(), Primitive::Softmax) != x.dtype();
+  if (declined && x.dim() > 0) return composite::softmax(x, d, log);
+  Tensor out = make_tensor(x.shape(), x.dtype(), x.device(), name);
   if (x.dim() == 0) {
     ops::backend_of(x).fill(out, log ? 0 : 1);
   } else {
-    ops::backend_of(x).softmax(input, d, log, out);
+    ops::backend_of(x).softmax(x, d, log, out);
   }
-  out = ops::cast(out, x.dtype(), name);
   if (autograd::needs_grad(x)) {
     autograd::record(name, {x}, out, [y = out.detach(), d, log](const Tensor& g) {
       if (log) return Grads{g - exp(y) * sum(g, d, true)};
@@ -286,7 +288,7 @@ Tensor cumsum(const Tensor& x, int64_t dim) {
   ops::check_defined(x, "cumsum");
   int64_t d = ops::normalize_dim(dim, x.dim(), "cumsum");
   DType dtype = x.is_floating_point() ? x.dtype() : kInt64;
-  Tensor input = ops::cast(x, ops::compute_dtype(dtype), "cumsum");
+  Tensor input = ops::cast(x, ops::kernel_dtype(dtype, x.device(), Primitive::Cumsum), "cumsum");
   Tensor out = make_tensor(x.shape(), input.dtype(), x.device(), "cumsum");
   if (x.dim() == 0) {
     ops::backend_of(x).copy(input, out);

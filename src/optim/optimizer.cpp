@@ -15,6 +15,7 @@
 #include "core/tensor_impl.h"
 #include "ember/autograd.h"
 #include "ember/ops.h"
+#include "ops/composites.h"
 
 namespace ember::optim {
 
@@ -203,9 +204,9 @@ void Adam::step() {
   for (size_t i = 0; i < params().size(); ++i) {
     const Tensor& p = params()[i];
     if (!p.grad().defined()) continue;
-    EMBER_CHECK(p.is_contiguous() && is_floating_point(p.dtype()) && p.dtype() != kFloat16 &&
-                    p.dtype() != kBFloat16,
-                "Adam", "parameters must be contiguous float32 or float64, got ", p.dtype());
+    EMBER_CHECK(p.is_contiguous() && is_floating_point(p.dtype()), "Adam",
+                "parameters must be contiguous and floating-point, got ", p.dtype(),
+                p.is_contiguous() ? "" : " (not contiguous)");
     Tensor grad = p.grad().to(p.dtype()).contiguous();
     int64_t step = count_param_step(i);
     groups[{p.device().type(), p.device().index(), p.dtype(), step}].push_back(
@@ -214,7 +215,12 @@ void Adam::step() {
   for (const auto& [key, group] : groups) {
     AdamStep hyper{lr(),       options_.beta1,  options_.beta2, options_.eps, options_.weight_decay,
                    decoupled_, std::get<3>(key)};
-    backend_for(group.front().param.device()).adam_step(group, hyper);
+    Backend& backend = backend_for(group.front().param.device());
+    if (backend.supports(Primitive::AdamStep, std::get<2>(key))) {
+      backend.adam_step(group, hyper);
+    } else {
+      composite::adam_step(group, hyper);
+    }
   }
 }
 
