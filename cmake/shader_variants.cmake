@@ -1,6 +1,8 @@
 # Turns the shaders of src/backend/vulkan/shaders and their variant table (variants.cmake
 # there) into build rules: one SPIR-V module per variant, the embedded table and the
-# generated header of shader names (backend/vulkan/shader_ids.h).
+# generated header of shader names (backend/vulkan/shader_ids.h). Where spirv-cross is
+# installed, each module's reflection goes beside it (<module>.json), from which
+# tests/test_push_constants.cpp reads the push-constant blocks.
 #
 # ember_shader_variants(SOURCES <.comp files> INCLUDES <.glsl files> SPIRV_DIR <dir>
 #                       HEADER <generated header> OUT_SPIRV <var>)
@@ -8,8 +10,10 @@
 function(ember_shader_variants)
   cmake_parse_arguments(ARG "" "SPIRV_DIR;HEADER;OUT_SPIRV;TABLE" "SOURCES;INCLUDES" ${ARGN})
   include(${ARG_TABLE})
+  find_program(EMBER_SPIRV_CROSS spirv-cross)
   set(spirv_files "")
   set(ids "")
+  set(all "")
   set(sets "")
   set(index 0)
   foreach(shader ${ARG_SOURCES})
@@ -39,13 +43,21 @@ function(ember_shader_variants)
         list(APPEND defines -D${macro})
       endforeach()
       set(spv ${ARG_SPIRV_DIR}/${module}.spv)
-      add_custom_command(OUTPUT ${spv}
+      set(outputs ${spv})
+      set(reflect "")
+      if(EMBER_SPIRV_CROSS)
+        list(APPEND outputs ${ARG_SPIRV_DIR}/${module}.json)
+        set(reflect COMMAND ${EMBER_SPIRV_CROSS} ${spv} --reflect --output ${ARG_SPIRV_DIR}/${module}.json)
+      endif()
+      add_custom_command(OUTPUT ${outputs}
         COMMAND ${CMAKE_COMMAND} -E make_directory ${ARG_SPIRV_DIR}
         COMMAND ${EMBER_GLSLC} --target-env=vulkan1.1 -O -Werror ${defines} -o ${spv} ${shader}
+        ${reflect}
         DEPENDS ${shader} ${ARG_INCLUDES}
         COMMENT "Compiling shader ${module}" VERBATIM)
       list(APPEND spirv_files ${spv})
       string(APPEND ids "inline constexpr ShaderId ${module}{${index}, \"${module}\"};\n")
+      string(APPEND all "    ${module},\n")
       math(EXPR index "${index} + 1")
     endforeach()
     if(members)
@@ -63,6 +75,10 @@ namespace ember::vulkan::shaders {
 
 inline constexpr uint32_t kCount = ${index};
 ${ids}
+// Every module, in index order.
+inline constexpr ShaderId kModules[kCount] = {
+${all}};
+
 ${sets}
 }  // namespace ember::vulkan::shaders
 ")

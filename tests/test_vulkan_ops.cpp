@@ -7,6 +7,7 @@
 #include <set>
 
 #include "backend/vulkan/vulkan_backend.h"
+#include "core/backend.h"
 #include "vulkan_test_util.h"
 
 namespace ember::test {
@@ -269,6 +270,229 @@ TEST(VulkanOps, WhereWithBroadcastConditions) {
   Tensor mask = eq(remainder(arange(12, kInt64), 3), 0).reshape({3, 4});
   EXPECT_EQ(where(mask.to(kGpu), ia.to(kGpu), ib.to(kGpu)).to_vector<int64_t>(),
             where(mask, ia, ib).to_vector<int64_t>());
+}
+
+// ---- float16 and bfloat16 elementwise: the native 16-bit variants, and the 32-bit-word
+// variant when EMBER_VULKAN_NO_16BIT_STORAGE=1 (the ctest vulkan_ops_without_16bit_storage).
+// Both compute in float32 and round once on store, as the CPU does, so ops that are exact
+// in float32 give the CPU's bits; the transcendental ones differ from the CPU's float32
+// by a few float32 ulps, which may move a 16-bit rounding by one step.
+
+constexpr DType k16BitFloats[] = {kFloat16, kBFloat16};
+
+// The unit roundoff of a 16-bit float: 2^-11 (float16) or 2^-8 (bfloat16). A result
+// rounded once from float32 is off by at most this much relatively, so its normalised
+// error is below roundoff^2; 1.1 x allows for float32's own error before rounding.
+double rounding_nmse(DType dtype) {
+  double roundoff = dtype == kFloat16 ? 0x1p-11 : 0x1p-8;
+  return 1.1 * roundoff * roundoff;
+}
+
+// Bit patterns of a 16-bit tensor read back through float32, which holds each exactly.
+std::vector<uint32_t> bits_of(const Tensor& t) {
+  std::vector<uint32_t> bits;
+  for (float v : t.to(kCPU).to(kFloat32).to_vector<float>())
+    bits.push_back(std::bit_cast<uint32_t>(v));
+  return bits;
+}
+
+// Inputs already rounded to `dtype`, in the layouts the kernels take apart: dense (the
+// four-wide path where the count allows), strided, and dense from an odd offset.
+std::vector<std::pair<const char*, Tensor>> layouts_of(const Tensor& host_rounded) {
+  Tensor gpu = host_rounded.to(kGpu);
+  Tensor shifted = zeros({host_rounded.numel() + 1}, host_rounded.dtype(), kGpu);
+  shifted.slice(0, 1, host_rounded.numel() + 1).copy_(gpu.reshape({host_rounded.numel()}));
+  return {
+      {"dense", gpu},
+      {"strided", non_contiguous(gpu)},
+      {"odd offset", shifted.slice(0, 1, host_rounded.numel() + 1).reshape(host_rounded.shape())}};
+}
+
+TEST(VulkanOps, HalfPrecisionExactOpsGiveTheCpusBits) {
+  REQUIRE_GPU();
+  using Op = std::function<Tensor(const Tensor&, const Tensor&)>;
+  const std::pair<const char*, Op> cases[] = {
+      {"add", [](const Tensor& a, const Tensor& b) { return a + b; }},
+      {"sub", [](const Tensor& a, const Tensor& b) { return a - b; }},
+      {"mul", [](const Tensor& a, const Tensor& b) { return a * b; }},
+      {"div", [](const Tensor& a, const Tensor& b) { return a / b; }},
+      {"maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }},
+      {"minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }},
+      {"scalar", [](const Tensor& a, const Tensor&) { return a * 2.7 - 1.3; }},
+      {"scalar first", [](const Tensor& a, const Tensor&) { return 3.1 / a; }},
+      {"neg", [](const Tensor& a, const Tensor&) { return neg(a); }},
+      {"abs", [](const Tensor& a, const Tensor&) { return abs(a); }},
+      {"sqrt", [](const Tensor& a, const Tensor&) { return sqrt(abs(a)); }},
+      {"relu", [](const Tensor& a, const Tensor&) { return relu(a); }},
+      {"floor", [](const Tensor& a, const Tensor&) { return floor(a * 3); }},
+      {"round", [](const Tensor& a, const Tensor&) { return round(a * 3); }},
+      {"sign", [](const Tensor& a, const Tensor&) { return sign(a); }},
+      {"reciprocal", [](const Tensor& a, const Tensor&) { return reciprocal(a); }},
+      {"clamp", [](const Tensor& a, const Tensor&) { return clamp(a, -0.3, 0.45); }},
+      {"copy", [](const Tensor& a, const Tensor&) { return a.clone(); }},
+      {"fill", [](const Tensor& a, const Tensor&) { return zeros_like(a).fill_(0.1); }},
+      {"where", [](const Tensor& a, const Tensor& b) { return where(gt(a, b), a, b); }},
+  };
+  for (DType dtype : k16BitFloats) {
+    // 4 x 1001: dense launches take the four-wide path, the odd offset the scalar one.
+    for (const Shape& shape : {Shape{4, 1001}, Shape{3, 37}}) {
+      Tensor a = random_tensor(shape, dtype, 11), b = random_tensor(shape, dtype, 12);
+      auto a_layouts = layouts_of(a), b_layouts = layouts_of(b);
+      for (const auto& [name, f] : cases) {
+        std::vector<uint32_t> want = bits_of(f(a, b));
+        for (size_t l = 0; l < a_layouts.size(); ++l) {
+          SCOPED_TRACE(std::string(dtype_name(dtype)) + " " + name + " " + a_layouts[l].first);
+          Tensor got = f(a_layouts[l].second, b_layouts[l].second);
+          ASSERT_EQ(got.device(), kGpu);
+          EXPECT_EQ(got.dtype(), dtype);
+          EXPECT_EQ(bits_of(got), want);
+        }
+      }
+    }
+  }
+}
+
+// One elementwise primitive called on a backend: out = f(inputs).
+using PrimitiveCall = std::function<void(Backend&, const Inputs&, const Tensor&)>;
+
+// Calls `run` on the CPU backend and on vulkan:0 with the same 16-bit inputs, laid out on
+// the GPU as layouts_of() does, into fresh (poisoned) outputs of `out_dtype`. Exact ops
+// must give the CPU's bits; the others the float64 result within one 16-bit rounding.
+void expect_primitive_matches(const char* name, const PrimitiveCall& run, const Inputs& host,
+                              DType out_dtype, bool exact) {
+  Shape shape = host[0].shape();
+  Tensor want = empty(shape, out_dtype);
+  run(backend_for(kCPU), host, want);
+  Inputs wide;
+  for (const Tensor& t : host) wide.push_back(t.to(kFloat64));
+  Tensor reference = empty(shape, kFloat64);
+  run(backend_for(kCPU), wide, reference);
+  std::vector<std::vector<std::pair<const char*, Tensor>>> layouts;
+  for (const Tensor& t : host) layouts.push_back(layouts_of(t));
+  for (size_t l = 0; l < layouts[0].size(); ++l) {
+    SCOPED_TRACE(std::string(dtype_name(host[0].dtype())) + " " + name + " " + layouts[0][l].first);
+    Inputs gpu;
+    for (const auto& per_input : layouts) gpu.push_back(per_input[l].second);
+    Tensor got = empty(shape, out_dtype, kGpu);
+    run(backend_for(kGpu), gpu, got);
+    if (exact) {
+      EXPECT_EQ(bits_of(got), bits_of(want));
+    } else {
+      EXPECT_NMSE_BELOW(got, values_of(reference), rounding_nmse(out_dtype));
+    }
+  }
+}
+
+TEST(VulkanOps, HalfPrecisionPrimitivesMatchTheCpu) {
+  REQUIRE_GPU();
+  const std::pair<BinaryOp, bool> binary_ops[] = {
+      {BinaryOp::Add, true},  {BinaryOp::Sub, true},     {BinaryOp::Mul, true},
+      {BinaryOp::Div, true},  {BinaryOp::Maximum, true}, {BinaryOp::Minimum, true},
+      {BinaryOp::Pow, false},
+  };
+  const std::pair<UnaryOp, bool> unary_ops[] = {
+      {UnaryOp::Neg, true},   {UnaryOp::Abs, true},        {UnaryOp::Sqrt, false},
+      {UnaryOp::Relu, true},  {UnaryOp::Floor, true},      {UnaryOp::Round, true},
+      {UnaryOp::Sign, true},  {UnaryOp::Reciprocal, true}, {UnaryOp::Exp, false},
+      {UnaryOp::Tanh, false}, {UnaryOp::Sigmoid, false},   {UnaryOp::GeluErf, false},
+      {UnaryOp::Silu, false}, {UnaryOp::Sin, false},
+  };
+  for (DType dtype : k16BitFloats) {
+    // 4 x 1001: dense launches take the four-wide path, odd offsets the scalar one.
+    for (const Shape& shape : {Shape{4, 1001}, Shape{3, 37}}) {
+      Tensor a = random_tensor(shape, dtype, 31) * 3, b = random_tensor(shape, dtype, 32) + 2;
+      Tensor positive = abs(a) + 0.25;
+      for (auto [op, exact] : binary_ops) {
+        Tensor first = op == BinaryOp::Pow ? positive : a;
+        expect_primitive_matches(
+            binary_op_name(op),
+            [op](Backend& be, const Inputs& in, const Tensor& out) {
+              be.binary(op, in[0], in[1], out);
+            },
+            {first, b}, dtype, exact);
+        expect_primitive_matches(
+            binary_op_name(op),
+            [op](Backend& be, const Inputs& in, const Tensor& out) {
+              be.binary_scalar(op, in[0], 1.7, op == BinaryOp::Div, out);
+            },
+            {first}, dtype, exact);
+      }
+      for (auto [op, exact] : unary_ops) {
+        Tensor x = op == UnaryOp::Sqrt ? positive : a;
+        expect_primitive_matches(
+            unary_op_name(op),
+            [op](Backend& be, const Inputs& in, const Tensor& out) { be.unary(op, in[0], out); },
+            {x}, dtype, exact);
+      }
+      expect_primitive_matches(
+          "clamp",
+          [](Backend& be, const Inputs& in, const Tensor& out) { be.clamp(in[0], -0.7, 1.1, out); },
+          {a}, dtype, true);
+      expect_primitive_matches(
+          "copy", [](Backend& be, const Inputs& in, const Tensor& out) { be.copy(in[0], out); },
+          {a}, dtype, true);
+      expect_primitive_matches(
+          "fill", [](Backend& be, const Inputs&, const Tensor& out) { be.fill(out, 0.3); }, {a},
+          dtype, true);
+      Tensor condition = gt(random_tensor(shape, kFloat32, 33), 0);
+      expect_primitive_matches(
+          "where",
+          [](Backend& be, const Inputs& in, const Tensor& out) {
+            be.where(in[2], in[0], in[1], out);
+          },
+          {a, b, condition}, dtype, true);
+    }
+  }
+}
+
+TEST(VulkanOps, HalfPrecisionBroadcastAndMixedDtypes) {
+  REQUIRE_GPU();
+  for (DType dtype : k16BitFloats) {
+    SCOPED_TRACE(dtype_name(dtype));
+    Tensor a = random_tensor({5, 1, 301}, dtype, 3), b = random_tensor({4, 1}, dtype, 4);
+    Tensor ga = a.to(kGpu), gb = b.to(kGpu);
+    EXPECT_EQ(bits_of(ga * gb + ga), bits_of(a * b + a));
+    EXPECT_EQ(bits_of(ga.transpose(0, 2) - gb), bits_of(a.transpose(0, 2) - b));
+    Tensor cond = gt(random_tensor({1, 4, 301}, kFloat32, 5), 0);
+    EXPECT_EQ(bits_of(where(cond.to(kGpu), ga, gb)), bits_of(where(cond, a, b)));
+    // Comparisons write bool and casts change dtype: the word variant converts.
+    EXPECT_EQ(values_of(lt(ga, gb)), values_of(lt(a, b)));
+    EXPECT_EQ(values_of(isnan(ga / 0.0 * 0.0)), values_of(isnan(a / 0.0 * 0.0)));
+    Tensor wide = random_tensor({7, 131}, kFloat32, 6) * 50;
+    EXPECT_EQ(bits_of(wide.to(kGpu).to(dtype)), bits_of(wide.to(dtype)));
+    EXPECT_EQ(values_of(a.to(kGpu).to(kFloat32)), values_of(a.to(kFloat32)));
+    EXPECT_EQ(values_of(a.to(kGpu).to(kInt32)), values_of(a.to(kInt32)));
+  }
+}
+
+TEST(VulkanOps, HalfPrecisionUnaryOpsMatchFloat64) {
+  REQUIRE_GPU();
+  using Unary = Tensor (*)(const Tensor&);
+  const std::pair<const char*, Unary> cases[] = {
+      {"exp", ember::exp},
+      {"log", [](const Tensor& x) { return log(abs(x)); }},
+      {"expm1", ember::expm1},
+      {"sin", ember::sin},
+      {"tanh", ember::tanh},
+      {"sigmoid", ember::sigmoid},
+      {"gelu", [](const Tensor& x) { return gelu(x); }},
+      {"silu", ember::silu},
+      {"softplus", ember::softplus},
+      {"erf", ember::erf},
+      {"pow", [](const Tensor& x) { return pow(abs(x), 1.7); }},
+  };
+  for (DType dtype : k16BitFloats) {
+    Tensor x = random_tensor({3, 333}, dtype, 21);  // the reference starts from the same halves
+    for (const auto& [name, f] : cases) {
+      std::vector<double> want = values_of(f(x.to(kFloat64)));
+      for (const auto& [layout, gx] : layouts_of(x)) {
+        SCOPED_TRACE(std::string(dtype_name(dtype)) + " " + name + " " + layout);
+        Tensor got = f(gx);
+        EXPECT_EQ(got.dtype(), dtype);
+        EXPECT_NMSE_BELOW(got, want, rounding_nmse(dtype));
+      }
+    }
+  }
 }
 
 TEST(VulkanOps, ReductionsOverAnyDimsMatchFloat64) {

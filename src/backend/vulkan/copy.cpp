@@ -22,9 +22,10 @@ void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Te
     int64_t low_int = low.to_int(), high_int = high.to_int();
     std::memcpy(push.low_i, &low_int, 8);
     std::memcpy(push.high_i, &high_int, 8);
-    bool vec4 = vec4_layout(layout, {&out, &x});
+    ShaderId shader = pick_variant(backend, shaders::unary, {&out, &x});
+    bool vec4 = vec4_layout(layout, {&out, &x}, shader, shaders::unary);
     if (vec4) push.n = layout.numel / 4;
-    backend.launch(shaders::unary,
+    backend.launch(shader,
                    {kWorkgroup, op, static_cast<uint32_t>(out.dtype()),
                     static_cast<uint32_t>(x.dtype()), layout.contiguous ? 1u : 0u, vec4 ? 1u : 0u},
                    {writes(out), reads(x)}, &push, sizeof push, groups_for(push.n));

@@ -26,9 +26,10 @@ void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const T
         push.scalar_f = static_cast<float>(scalar.to_double());
         int64_t scalar_int = scalar_as_int(scalar, a.dtype());
         std::memcpy(push.scalar_i, &scalar_int, 8);
-        bool vec4 = vec4_layout(layout, {&out, &a, &b});
+        ShaderId shader = pick_variant(backend, shaders::binary, {&out, &a, &b});
+        bool vec4 = vec4_layout(layout, {&out, &a, &b}, shader, shaders::binary);
         if (vec4) push.n = layout.numel / 4;
-        backend.launch(shaders::binary,
+        backend.launch(shader,
                        {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(a.dtype()),
                         static_cast<uint32_t>(out.dtype()), static_cast<uint32_t>(mode),
                         layout.contiguous ? 1u : 0u, vec4 ? 1u : 0u},
@@ -99,7 +100,7 @@ void VulkanBackend::where(const Tensor& condition, const Tensor& a, const Tensor
         std::memcpy(push.strides, layout.strides, sizeof push.strides);
         push.n = layout.numel;
         std::copy_n(layout.offsets, 4, push.offsets);
-        launch(shaders::where,
+        launch(pick_variant(*this, shaders::where, {&out, &a, &b}),
                {kWorkgroup, static_cast<uint32_t>(out.dtype()),
                 static_cast<uint32_t>(condition.dtype()), layout.contiguous ? 1u : 0u},
                {writes(out), reads(condition), reads(a), reads(b)}, &push, sizeof push,

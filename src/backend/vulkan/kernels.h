@@ -51,14 +51,32 @@ inline Around32 around32(const Shape& shape, int64_t dim) {
           static_cast<uint32_t>(s.inner)};
 }
 
-// Whether an elementwise launch may take four float32 elements per invocation: every
-// operand dense and float32, and the count and offsets multiples of 4.
-template <typename Layout>
-bool vec4_layout(const Layout& layout, std::initializer_list<const Tensor*> operands) {
-  if (!layout.contiguous || layout.numel % 4 != 0) return false;
-  for (const Tensor* t : operands) {
-    if (t->dtype() != kFloat32) return false;
+// The variant of a shader for a launch over `typed`, the tensors its shader declares with
+// DATA_TENSOR (shaders/elements.glsl): pick()'s when they share one dtype, else the
+// 32-bit-word variant, which converts between any dtypes.
+inline ShaderId pick_variant(const VulkanBackend& backend, const Variants& variants,
+                             std::initializer_list<const Tensor*> typed) {
+  DType dtype = (*typed.begin())->dtype();
+  for (const Tensor* t : typed) {
+    if (t->dtype() != dtype) return variants.word;
   }
+  return pick(variants, dtype, backend.context().features());
+}
+
+// Whether an elementwise launch of `shader` may take four elements per invocation through
+// load4/store4: every operand dense and of one float dtype the variant stores natively
+// (float32 in any variant), and the count and offsets multiples of 4.
+template <typename Layout>
+bool vec4_layout(const Layout& layout, std::initializer_list<const Tensor*> operands,
+                 ShaderId shader, const Variants& variants) {
+  if (!layout.contiguous || layout.numel % 4 != 0) return false;
+  DType dtype = (*operands.begin())->dtype();
+  for (const Tensor* t : operands) {
+    if (t->dtype() != dtype) return false;
+  }
+  bool native =
+      dtype == kFloat32 || ((dtype == kFloat16 || dtype == kBFloat16) && shader != variants.word);
+  if (!native) return false;
   for (uint32_t offset : layout.offsets) {
     if (offset % 4 != 0) return false;
   }

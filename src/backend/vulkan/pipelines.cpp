@@ -21,6 +21,19 @@ bool Pipelines::Key::operator==(const Key& other) const {
                     other.binding_counts.begin());
 }
 
+ShaderId pick(const Variants& variants, DType dtype, const DeviceFeatures& features) {
+  switch (dtype) {
+    case kFloat32:
+      return variants.f32;
+    case kFloat16:
+      return features.storage_16bit ? variants.f16 : variants.word;
+    case kBFloat16:
+      return features.storage_16bit ? variants.bf16 : variants.word;
+    default:
+      return variants.word;
+  }
+}
+
 Pipelines::~Pipelines() {
   VkDevice device = context_.device();
   for (auto& entry : cache_) vkDestroyPipeline(device, entry.second->pipeline, nullptr);

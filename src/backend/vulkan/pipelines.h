@@ -16,6 +16,7 @@
 
 #include "backend/vulkan/context.h"
 #include "backend/vulkan/shader_id.h"
+#include "ember/dtype.h"
 
 namespace ember::vulkan {
 
@@ -33,6 +34,11 @@ struct Pipeline {
   std::array<uint32_t, kMaxBindings> counts{};  // buffers per binding (arrays have more)
   uint32_t descriptors = 0;                     // buffers in all
 };
+
+// The variant of a shader for tensors that all have `dtype`: their own storage for float32,
+// and for float16 and bfloat16 where the device stores 16-bit values; otherwise (integers,
+// bool, a device without 16-bit storage) the 32-bit-word variant.
+ShaderId pick(const Variants& variants, DType dtype, const DeviceFeatures& features);
 
 class Pipelines {
  public:

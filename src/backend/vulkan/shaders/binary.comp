@@ -1,13 +1,15 @@
 #version 450
 // out = a op b for every BinaryOp, with b (or a) optionally a push-constant scalar: any
-// dtype, any layout of at most 4 dims. Comparisons and logical ops write bool.
+// dtype, any layout of at most 4 dims. Comparisons and logical ops write bool. Compiled
+// per storage variant (elements.glsl).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "elements.glsl"
 #include "math.glsl"
 
-TENSOR(out_data, 0)
-TENSOR(a_data, 1)
-TENSOR(b_data, 2)
+DATA_TENSOR(out_data, 0)
+DATA_TENSOR(a_data, 1)
+DATA_TENSOR(b_data, 2)
 
 // ember::BinaryOp's values.
 #define OP_ADD 0u
@@ -31,20 +33,17 @@ TENSOR(b_data, 2)
 #define SCALAR_SECOND 1u  // a op scalar
 #define SCALAR_FIRST 2u   // scalar op a
 
-// The op, the dtypes, the scalar side and the layout are specialization constants, so
-// each pipeline holds only the code of its own case.
+// The op, the dtypes, the scalar side and the layout select code, so they are
+// specialization constants and each pipeline holds only its own case; sizes, strides,
+// offsets and the scalar are pushed.
 layout(constant_id = 1) const uint OP = 0;
 layout(constant_id = 2) const uint DTYPE = DT_F32;  // of a and b
 layout(constant_id = 3) const uint OUT_DTYPE = DT_F32;
 layout(constant_id = 4) const uint SCALAR_MODE = SCALAR_NONE;
 layout(constant_id = 5) const bool CONTIGUOUS = false;
-// float32, dense, element counts and offsets multiples of 4: each invocation does four
-// elements with 16-byte loads and stores through vec4 views of the same buffers.
+// Dense, one float dtype throughout (float32 in any variant, 16-bit in its own), counts
+// and offsets multiples of 4: each invocation does four elements through load4/store4.
 layout(constant_id = 6) const bool VEC4 = false;
-
-layout(std430, binding = 0) buffer OutVec4 { vec4 out_vec4[]; };
-layout(std430, binding = 1) readonly buffer AVec4 { vec4 a_vec4[]; };
-layout(std430, binding = 2) readonly buffer BVec4 { vec4 b_vec4[]; };
 
 layout(push_constant) uniform Push {
   uvec4 sizes;
@@ -110,15 +109,15 @@ int64_t int_op(int64_t a, int64_t b) {
 }
 
 void main_vec4(uint q) {
-  vec4 a = a_vec4[pc.a_offset / 4u + q];
-  vec4 b = SCALAR_MODE == SCALAR_NONE ? b_vec4[pc.b_offset / 4u + q] : vec4(pc.scalar_f);
+  vec4 a = a_data_load4(pc.a_offset / 4u + q);
+  vec4 b = SCALAR_MODE == SCALAR_NONE ? b_data_load4(pc.b_offset / 4u + q) : vec4(pc.scalar_f);
   if (SCALAR_MODE == SCALAR_FIRST) {
     vec4 t = a;
     a = b;
     b = t;
   }
-  out_vec4[pc.out_offset / 4u + q] =
-      vec4(float_op(a.x, b.x), float_op(a.y, b.y), float_op(a.z, b.z), float_op(a.w, b.w));
+  out_data_store4(pc.out_offset / 4u + q, vec4(float_op(a.x, b.x), float_op(a.y, b.y),
+                                               float_op(a.z, b.z), float_op(a.w, b.w)));
 }
 
 void main() {

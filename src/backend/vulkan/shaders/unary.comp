@@ -1,12 +1,14 @@
 #version 450
 // out = f(x) for every UnaryOp, clamp, copy with dtype conversion, and fill: any dtypes,
-// any layout of at most 4 dims (the host splits larger ones).
+// any layout of at most 4 dims (the host splits larger ones). Compiled per storage
+// variant (elements.glsl).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "elements.glsl"
 #include "math.glsl"
 
-TENSOR(out_data, 0)
-TENSOR(in_data, 1)
+DATA_TENSOR(out_data, 0)
+DATA_TENSOR(in_data, 1)
 
 // ember::UnaryOp's values, then the copy family.
 #define OP_NEG 0u
@@ -39,18 +41,15 @@ TENSOR(in_data, 1)
 #define OP_FILL 101u
 #define OP_CLAMP 102u
 
-// The op, the dtypes and the layout are specialization constants, so each pipeline
-// holds only the code of its own case.
+// The op, the dtypes and the layout select code, so they are specialization constants and
+// each pipeline holds only its own case; sizes, strides, offsets and values are pushed.
 layout(constant_id = 1) const uint OP = 0;
 layout(constant_id = 2) const uint OUT_DTYPE = DT_F32;
 layout(constant_id = 3) const uint IN_DTYPE = DT_F32;
 layout(constant_id = 4) const bool CONTIGUOUS = false;  // element i is at offset + i
-// float32 in and out, dense, counts and offsets multiples of 4: each invocation does four
-// elements with 16-byte loads and stores through vec4 views of the same buffers.
+// Dense, one float dtype in and out (float32 in any variant, 16-bit in its own), counts
+// and offsets multiples of 4: each invocation does four elements through load4/store4.
 layout(constant_id = 5) const bool VEC4 = false;
-
-layout(std430, binding = 0) buffer OutVec4 { vec4 out_vec4[]; };
-layout(std430, binding = 1) readonly buffer InVec4 { vec4 in_vec4[]; };
 
 layout(push_constant) uniform Push {
   uvec4 sizes;
@@ -116,12 +115,12 @@ int64_t int_op(int64_t x) {
 
 void main_vec4(uint q) {
   if (OP == OP_FILL) {
-    out_vec4[pc.out_offset / 4u + q] = vec4(pc.low_f);
+    out_data_store4(pc.out_offset / 4u + q, vec4(pc.low_f));
     return;
   }
-  vec4 x = in_vec4[pc.in_offset / 4u + q];
-  out_vec4[pc.out_offset / 4u + q] =
-      vec4(float_op(x.x), float_op(x.y), float_op(x.z), float_op(x.w));
+  vec4 x = in_data_load4(pc.in_offset / 4u + q);
+  out_data_store4(pc.out_offset / 4u + q,
+                  vec4(float_op(x.x), float_op(x.y), float_op(x.z), float_op(x.w)));
 }
 
 void main() {
@@ -153,8 +152,8 @@ void main() {
     }
     out_data_store_int(o, DT_BOOL, result ? 1l : 0l);
   } else if (floating) {
-    out_data_store_float(o, OUT_DTYPE, float_op( in_data_load_float(s, IN_DTYPE)));
+    out_data_store_float(o, OUT_DTYPE, float_op(in_data_load_float(s, IN_DTYPE)));
   } else {
-    out_data_store_int(o, OUT_DTYPE, int_op( in_data_load_int(s, IN_DTYPE)));
+    out_data_store_int(o, OUT_DTYPE, int_op(in_data_load_int(s, IN_DTYPE)));
   }
 }

@@ -1,12 +1,14 @@
 #version 450
-// out = condition ? a : b elementwise, any dtype, any layout of at most 4 dims.
+// out = condition ? a : b elementwise, any dtype, any layout of at most 4 dims. Compiled
+// per storage variant of out, a and b (elements.glsl); the condition stays in words.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "elements.glsl"
 
-TENSOR(out_data, 0)
+DATA_TENSOR(out_data, 0)
 TENSOR(cond_data, 1)
-TENSOR(a_data, 2)
-TENSOR(b_data, 3)
+DATA_TENSOR(a_data, 2)
+DATA_TENSOR(b_data, 3)
 
 layout(push_constant) uniform Push {
   uvec4 sizes;
@@ -21,6 +23,7 @@ layout(push_constant) uniform Push {
   uint b_offset;
 } pc;
 
+// The dtypes and the layout select code: specialization constants. The rest is pushed.
 layout(constant_id = 1) const uint DTYPE = DT_F32;
 layout(constant_id = 2) const uint COND_DTYPE = DT_BOOL;
 layout(constant_id = 3) const bool CONTIGUOUS = false;
