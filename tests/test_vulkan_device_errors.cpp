@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backend/vulkan/device_checks.h"
+#include "backend/vulkan/shader_ids.h"
 #include "backend/vulkan/vulkan_backend.h"
 #include "vulkan_test_util.h"
 
@@ -178,7 +179,7 @@ TEST(VulkanDeviceErrors, ACheckedKernelBindsAtMostEightBuffersAsEveryKernelDoes)
   using vulkan::reads;
   expect_error(
       [&] {
-        gpu.launch_checked("index", {64},
+        gpu.launch_checked(vulkan::shaders::index, {64},
                            {reads(x), reads(x), reads(x), reads(x), reads(x), reads(x), reads(x),
                             reads(x), gpu.device_checks()},
                            push, sizeof push, {}, {0, context});
