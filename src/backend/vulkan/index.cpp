@@ -1,7 +1,10 @@
 // Vulkan indexing family: index_select, gather, scatter_add and index_add over contiguous
 // tensors (shaders/index.comp). Out-of-range indices are reported by the device and
-// raised at the next host wait.
+// raised at the next host wait. index_add of float data along a dim with nothing before
+// it (the embedding backward) buckets the tokens by index on the device and sums each
+// bucket in token order (shaders/index_sort.comp, index_bucket_add.comp).
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 
 #include "backend/vulkan/kernels.h"
@@ -62,6 +65,80 @@ void launch_index(VulkanBackend& backend, IndexPush& push, const Tensor& out, co
                            {writes(out), reads(source), reads(index), backend.device_checks()},
                            &push, sizeof push, groups_for(items),
                            {offsetof(IndexPush, check_slot), context});
+  }
+}
+
+// index_sort.comp sorts or merges a tile of keys per workgroup, two per invocation.
+constexpr uint32_t kSortTile = 2 * kWorkgroup;
+enum class SortMode : uint32_t { TilesFromIndex = 0, Step = 1, Tiles = 2 };
+
+// The keys sorted for `tokens`: a power of two, at least a tile.
+uint64_t sort_keys_for(int64_t tokens) {
+  return std::bit_ceil(std::max<uint64_t>(static_cast<uint64_t>(tokens), kSortTile));
+}
+
+// Whether index_add takes the bucketed path: a float out (partial sums carry in float32)
+// with nothing before dim, and keys that one buffer binds.
+bool bucketed(const VulkanBackend& backend, const Tensor& out, int64_t dim, const Tensor& index) {
+  if (!out.is_floating_point() || around32(out.shape(), dim).outer != 1) return false;
+  uint64_t key_bytes = sort_keys_for(index.numel()) * sizeof(uint64_t);
+  return key_bytes <= backend.context().limits().maxStorageBufferRange;
+}
+
+// The (index, position) key of every token, sorted on the device: each bucket of equal
+// indices lists its positions in token order. Bad indices are reported and sort last.
+Tensor sorted_keys(VulkanBackend& backend, const Tensor& index, uint32_t dim_size,
+                   const CheckContext& context) {
+  uint32_t keys_count = static_cast<uint32_t>(sort_keys_for(index.numel()));
+  Tensor keys = make_tensor({keys_count}, kInt64, index.device(), "index_add");
+  IndexSortPush push{};
+  push.mode = static_cast<uint32_t>(SortMode::TilesFromIndex);
+  push.count = static_cast<uint32_t>(index.numel());
+  push.keys_count = keys_count;
+  push.dim_size = dim_size;
+  push.index_offset = static_cast<uint32_t>(index.storage_offset());
+  push.first_block = 2;
+  push.last_block = kSortTile;
+  Groups groups = groups_for(keys_count / 2);
+  std::initializer_list<BufferUse> buffers{writes(keys), reads(index), backend.device_checks()};
+  backend.launch_checked(shaders::index_sort, {kWorkgroup}, buffers, &push, sizeof push, groups,
+                         {offsetof(IndexSortPush, check_slot), context});
+  for (uint32_t block = 2 * kSortTile; block <= keys_count; block *= 2) {
+    push.mode = static_cast<uint32_t>(SortMode::Step);
+    push.first_block = push.last_block = block;
+    for (uint32_t stride = block / 2; stride >= kSortTile; stride /= 2) {
+      push.stride = stride;
+      backend.launch(shaders::index_sort, {kWorkgroup}, buffers, &push, sizeof push, groups);
+    }
+    push.mode = static_cast<uint32_t>(SortMode::Tiles);
+    backend.launch(shaders::index_sort, {kWorkgroup}, buffers, &push, sizeof push, groups);
+  }
+  return keys;
+}
+
+// out [V, inner] += src [L, inner] at index[l], each bucket summed in token order by one
+// invocation per column; launches of at most kMaxLoopIterations sorted slots hand a
+// bucket that spans them on through a carry of two rows.
+void bucketed_index_add(VulkanBackend& backend, const Tensor& out, int64_t dim, const Tensor& index,
+                        const Tensor& src, const CheckContext& context) {
+  Around32 s = around32(out.shape(), dim);
+  uint32_t tokens = static_cast<uint32_t>(index.numel());
+  Tensor keys = sorted_keys(backend, index, s.n, context);
+  Tensor carry = make_tensor({2, s.inner}, kFloat32, out.device(), "index_add");
+  IndexBucketAddPush push{};
+  push.dtype = static_cast<uint32_t>(out.dtype());
+  push.count = tokens;
+  push.inner = s.inner;
+  push.src_offset = static_cast<uint32_t>(src.storage_offset());
+  push.out_offset = static_cast<uint32_t>(out.storage_offset());
+  // Slots per launch: at most a loop's length, and 2^31 invocations.
+  uint32_t slots = std::min(kMaxLoopIterations, std::max(1u, (1u << 31) / s.inner));
+  for (uint32_t begin = 0; begin < tokens; begin += slots, ++push.launch) {
+    push.begin = begin;
+    push.end = std::min(tokens, begin + slots);
+    backend.launch(shaders::index_bucket_add, {kWorkgroup},
+                   {writes(out), reads(src), reads(keys), writes(carry)}, &push, sizeof push,
+                   groups_for(uint64_t{push.end - begin} * s.inner));
   }
 }
 
@@ -129,9 +206,13 @@ void VulkanBackend::index_add(const Tensor& out, int64_t dim, const Tensor& inde
   }
   if (src.numel() == 0) return;
   Tensor values = contiguous_copy(src, *this), positions = contiguous_copy(index, *this);
+  CheckContext context = index_context("index_add", dim, out, index);
+  if (bucketed(*this, out, dim, index)) {
+    return bucketed_index_add(*this, out, dim, positions, values, context);
+  }
   IndexPush push = along_dim(IndexMode::IndexAdd, out, dim, index);
-  launch_index(*this, push, out, values, positions, index_context("index_add", dim, out, index),
-               uint64_t{push.outer} * push.inner, push.count);
+  launch_index(*this, push, out, values, positions, context, uint64_t{push.outer} * push.inner,
+               push.count);
 }
 
 }  // namespace ember::vulkan

@@ -77,6 +77,22 @@ struct MatmulPush {
 #define EMBER_PUSH_FIELDS_MatmulPush(F) \
   F(m) F(n) F(k) F(a_offset) F(b_offset) F(out_offset) F(a_strides) F(b_strides)
 
+// shaders/index_sort.comp
+struct IndexSortPush {
+  uint32_t mode, count, keys_count, dim_size, index_offset, first_block, last_block, stride,
+      check_slot;
+};
+#define EMBER_PUSH_FIELDS_IndexSortPush(F)                                                \
+  F(mode) F(count) F(keys_count) F(dim_size) F(index_offset) F(first_block) F(last_block) \
+      F(stride) F(check_slot)
+
+// shaders/index_bucket_add.comp
+struct IndexBucketAddPush {
+  uint32_t dtype, count, inner, src_offset, out_offset, begin, end, launch;
+};
+#define EMBER_PUSH_FIELDS_IndexBucketAddPush(F) \
+  F(dtype) F(count) F(inner) F(src_offset) F(out_offset) F(begin) F(end) F(launch)
+
 // shaders/norm.comp
 struct NormPush {
   uint32_t rows, cols, backward, has_weight, has_bias;
@@ -135,6 +151,8 @@ static_assert(sizeof(UnaryPush) <= kPushConstantBytes && sizeof(BinaryPush) <= k
               sizeof(RandomPush) <= kPushConstantBytes &&
               sizeof(ReducePush) <= kPushConstantBytes &&
               sizeof(SoftmaxPush) <= kPushConstantBytes &&
-              sizeof(CumsumPush) <= kPushConstantBytes);
+              sizeof(CumsumPush) <= kPushConstantBytes &&
+              sizeof(IndexSortPush) <= kPushConstantBytes &&
+              sizeof(IndexBucketAddPush) <= kPushConstantBytes);
 
 }  // namespace ember::vulkan
