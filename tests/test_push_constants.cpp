@@ -139,6 +139,8 @@ TEST(PushConstants, HostStructsMatchEveryShaderVariant) {
   EMBER_CHECK_PUSH(checked, BinaryPush, binary);
   EMBER_CHECK_PUSH(checked, WherePush, where);
   EMBER_CHECK_PUSH(checked, IndexPush, index);
+  EMBER_CHECK_PUSH(checked, IndexSortPush, index_sort);
+  EMBER_CHECK_PUSH(checked, IndexBucketAddPush, index_bucket_add);
   EMBER_CHECK_PUSH(checked, LossPush, loss);
   EMBER_CHECK_PUSH(checked, MatmulPush, matmul);
   EMBER_CHECK_PUSH(checked, NormPush, norm);
