@@ -118,6 +118,7 @@ void expect_same_layout(const char* name, const std::vector<Member>& host, size_
 
 std::vector<ShaderId> modules_of(const Variants& v) { return {v.word, v.f32, v.f16, v.bf16}; }
 std::vector<ShaderId> modules_of(ShaderId id) { return {id}; }
+std::vector<ShaderId> modules_of(const std::vector<ShaderId>& ids) { return ids; }
 
 struct Checked {
   std::set<uint32_t> modules;
@@ -136,6 +137,9 @@ struct Checked {
 TEST(PushConstants, HostStructsMatchEveryShaderVariant) {
   Checked checked;
   EMBER_CHECK_PUSH(checked, UnaryPush, unary);
+  checked.check("UnaryPush", EMBER_HOST_MEMBERS(UnaryPush), sizeof(UnaryPush),
+                std::vector<ShaderId>{shaders::unary_f16_from_f32, shaders::unary_bf16_from_f32,
+                                      shaders::unary_f32_from_f16, shaders::unary_f32_from_bf16});
   EMBER_CHECK_PUSH(checked, BinaryPush, binary);
   EMBER_CHECK_PUSH(checked, WherePush, where);
   EMBER_CHECK_PUSH(checked, IndexPush, index);

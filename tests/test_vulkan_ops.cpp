@@ -434,6 +434,11 @@ TEST(VulkanOps, HalfPrecisionPrimitivesMatchTheCpu) {
       expect_primitive_matches(
           "fill", [](Backend& be, const Inputs&, const Tensor& out) { be.fill(out, 0.3); }, {a},
           dtype, true);
+      // The casts of mixed precision, with variants of their own, round as the CPU does.
+      auto copy = [](Backend& be, const Inputs& in, const Tensor& out) { be.copy(in[0], out); };
+      expect_primitive_matches("copy to float32", copy, {a}, kFloat32, true);
+      expect_primitive_matches("copy from float32", copy, {random_tensor(shape, kFloat32, 34) * 3},
+                               dtype, true);
       Tensor condition = gt(random_tensor(shape, kFloat32, 33), 0);
       expect_primitive_matches(
           "where",

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Every embedded shader must be valid SPIR-V for Vulkan 1.1, use no float64 and no 64-bit
 # atomics (DESIGN §1.6), and translate to Metal Shading Language as MoltenVK will. Only the
-# 16-bit variants (<shader>_f16, <shader>_bf16) may need 16-bit storage: the others are what
-# a device without it runs.
+# variants with 16-bit tensors (named with f16 or bf16: unary_f16, unary_f32_from_bf16) may
+# need 16-bit storage: the others are what a device without it runs.
 # Usage: check.sh SPIRV_DIR
 set -eu
 dir=$1
@@ -18,7 +18,7 @@ for spv in "$dir"/*.spv; do
     fi
   done
   case "$name" in
-    *_f16 | *_bf16) ;;
+    *_f16* | *_bf16*) ;;
     *)
       if echo "$capabilities" | grep -qw StorageBuffer16BitAccess; then
         echo "$name: needs 16-bit storage but is no 16-bit variant"

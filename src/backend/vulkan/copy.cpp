@@ -1,11 +1,30 @@
 // Vulkan copy family: strided copies with dtype conversion, and fill (shaders/unary.comp).
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "backend/vulkan/kernels.h"
 #include "backend/vulkan/strided.h"
 
 namespace ember::vulkan {
+
+namespace {
+
+// The variant of unary.comp for out = x, or f(x), between dtypes: the copies between
+// float32 and a 16-bit float have variants of their own where the device stores 16-bit
+// values; the rest convert in the word variant.
+ShaderId unary_variant(const VulkanBackend& backend, const Tensor& out, const Tensor& x) {
+  if (out.dtype() == x.dtype()) return pick_variant(backend, shaders::unary, {&out, &x});
+  if (!backend.context().features().storage_16bit) return shaders::unary.word;
+  std::pair<DType, DType> cast{out.dtype(), x.dtype()};
+  if (cast == std::pair{kFloat16, kFloat32}) return shaders::unary_f16_from_f32;
+  if (cast == std::pair{kBFloat16, kFloat32}) return shaders::unary_bf16_from_f32;
+  if (cast == std::pair{kFloat32, kFloat16}) return shaders::unary_f32_from_f16;
+  if (cast == std::pair{kFloat32, kBFloat16}) return shaders::unary_f32_from_bf16;
+  return shaders::unary.word;
+}
+
+}  // namespace
 
 void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Tensor& out,
                   Scalar low, Scalar high) {
@@ -22,8 +41,8 @@ void launch_unary(VulkanBackend& backend, uint32_t op, const Tensor& x, const Te
     int64_t low_int = low.to_int(), high_int = high.to_int();
     std::memcpy(push.low_i, &low_int, 8);
     std::memcpy(push.high_i, &high_int, 8);
-    ShaderId shader = pick_variant(backend, shaders::unary, {&out, &x});
-    bool vec4 = vec4_layout(layout, {&out, &x}, shader, shaders::unary);
+    ShaderId shader = unary_variant(backend, out, x);
+    bool vec4 = vec4_layout(layout, {&out, &x}, shader == shaders::unary.word);
     if (vec4) push.n = layout.numel / 4;
     backend.launch(shader,
                    {kWorkgroup, op, static_cast<uint32_t>(out.dtype()),

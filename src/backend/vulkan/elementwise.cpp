@@ -27,7 +27,7 @@ void launch_binary(VulkanBackend& backend, BinaryOp op, const Tensor& a, const T
         int64_t scalar_int = scalar_as_int(scalar, a.dtype());
         std::memcpy(push.scalar_i, &scalar_int, 8);
         ShaderId shader = pick_variant(backend, shaders::binary, {&out, &a, &b});
-        bool vec4 = vec4_layout(layout, {&out, &a, &b}, shader, shaders::binary);
+        bool vec4 = vec4_layout(layout, {&out, &a, &b}, shader == shaders::binary.word);
         if (vec4) push.n = layout.numel / 4;
         backend.launch(shader,
                        {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(a.dtype()),

@@ -63,20 +63,16 @@ inline ShaderId pick_variant(const VulkanBackend& backend, const Variants& varia
   return pick(variants, dtype, backend.context().features());
 }
 
-// Whether an elementwise launch of `shader` may take four elements per invocation through
-// load4/store4: every operand dense and of one float dtype the variant stores natively
-// (float32 in any variant), and the count and offsets multiples of 4.
+// Whether an elementwise launch may take four elements per invocation through
+// load4/store4: every operand dense and stored natively (in any variant but the word one,
+// whose vec4 views hold float32 only), and the count and offsets multiples of 4.
 template <typename Layout>
 bool vec4_layout(const Layout& layout, std::initializer_list<const Tensor*> operands,
-                 ShaderId shader, const Variants& variants) {
+                 bool word_variant) {
   if (!layout.contiguous || layout.numel % 4 != 0) return false;
-  DType dtype = (*operands.begin())->dtype();
   for (const Tensor* t : operands) {
-    if (t->dtype() != dtype) return false;
+    if (word_variant && t->dtype() != kFloat32) return false;
   }
-  bool native =
-      dtype == kFloat32 || ((dtype == kFloat16 || dtype == kBFloat16) && shader != variants.word);
-  if (!native) return false;
   for (uint32_t offset : layout.offsets) {
     if (offset % 4 != 0) return false;
   }

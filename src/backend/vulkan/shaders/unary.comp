@@ -1,14 +1,14 @@
 #version 450
 // out = f(x) for every UnaryOp, clamp, copy with dtype conversion, and fill: any dtypes,
 // any layout of at most 4 dims (the host splits larger ones). Compiled per storage
-// variant (elements.glsl).
+// variant (elements.glsl), and for copies between float32 and a 16-bit float per pair.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "elements.glsl"
 #include "math.glsl"
 
 DATA_TENSOR(out_data, 0)
-DATA_TENSOR(in_data, 1)
+DATA_TENSOR_AS(EMBER_IN_STORAGE, in_data, 1)
 
 // ember::UnaryOp's values, then the copy family.
 #define OP_NEG 0u

@@ -20,3 +20,10 @@ foreach(shader IN ITEMS unary binary where)
     list(APPEND EMBER_SHADER_VARIANTS ${shader}:${variant})
   endforeach()
 endforeach()
+# unary.comp's copies between float32 and the 16-bit floats, <out>_from_<in>: the casts
+# of mixed precision, with no atomics (EMBER_IN_STORAGE, elements.glsl).
+list(APPEND EMBER_SHADER_VARIANTS
+     unary:f16_from_f32:EMBER_STORAGE=EMBER_STORAGE_F16,EMBER_IN_STORAGE=EMBER_STORAGE_F32
+     unary:bf16_from_f32:EMBER_STORAGE=EMBER_STORAGE_BF16,EMBER_IN_STORAGE=EMBER_STORAGE_F32
+     unary:f32_from_f16:EMBER_STORAGE=EMBER_STORAGE_F32,EMBER_IN_STORAGE=EMBER_STORAGE_F16
+     unary:f32_from_bf16:EMBER_STORAGE=EMBER_STORAGE_F32,EMBER_IN_STORAGE=EMBER_STORAGE_BF16)
