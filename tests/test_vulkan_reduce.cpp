@@ -240,5 +240,109 @@ TEST(VulkanReduce, CrossEntropyOfNonFiniteLogits) {
   EXPECT_NEAR(g[2], w[2], 1e-5 * std::abs(w[2]));
 }
 
+// float16 and bfloat16 straight into the kernels (the front end sends them where
+// supports() allows): computed in float32 and rounded once on store, against float64 of
+// the same 16-bit inputs. A rounding errs by at most half an ulp: 2^-11 of the value for
+// float16's 10 stored bits and 2^-8 for bfloat16's 7, so the normalised squared error
+// stays below 2^-22 (2.4e-7) and 2^-16 (1.5e-5); the bounds leave a little room for
+// float32's own error before the rounding.
+class VulkanReduce16 : public ::testing::TestWithParam<DType> {
+ protected:
+  double tolerance() const { return GetParam() == kFloat16 ? 3e-7 : 1.6e-5; }
+  // Random values as the 16-bit dtype holds them, in float64 for the reference.
+  Tensor values(const Shape& shape, uint32_t seed, double scale = 1) const {
+    return (random_tensor(shape, kFloat64, seed) * scale).to(GetParam()).to(kFloat64);
+  }
+  Tensor on_gpu(const Tensor& t) const { return t.to(GetParam()).to(kGpu); }
+  Tensor gpu_empty(const Shape& shape) const { return empty(shape, GetParam(), kGpu); }
+  Backend& gpu() const { return backend_for(kGpu); }
+  Backend& cpu() const { return backend_for(kCPU); }
+};
+
+TEST_P(VulkanReduce16, Softmax) {
+  REQUIRE_GPU();
+  for (int64_t cols : kRowLengths) {
+    SCOPED_TRACE(cols);
+    Tensor x = values({kRows, cols}, 31, 3);
+    for (bool log : {false, true}) {
+      for (int64_t dim : {0, 1}) {
+        Tensor want = empty(x.shape(), kFloat64), got = gpu_empty(x.shape());
+        cpu().softmax(x, dim, log, want);
+        gpu().softmax(on_gpu(x), dim, log, got);
+        ASSERT_EQ(got.dtype(), GetParam());
+        SCOPED_TRACE(::testing::Message() << "log " << log << ", dim " << dim);
+        EXPECT_NMSE_BELOW(got, values_of(want), tolerance());
+      }
+    }
+  }
+}
+
+TEST_P(VulkanReduce16, LayerNormAndItsBackward) {
+  REQUIRE_GPU();
+  for (int64_t cols : {7, 257, 1000}) {
+    SCOPED_TRACE(cols);
+    Tensor x = values({kRows, cols}, 37, 2), w = values({cols}, 38), b = values({cols}, 39);
+    Tensor grad = values({kRows, cols}, 40);
+    Tensor out = empty(x.shape(), kFloat64), mean = empty({kRows}, kFloat64),
+           rstd = empty({kRows}, kFloat64), grad_x = empty(x.shape(), kFloat64);
+    cpu().layer_norm(x, w, b, 1e-5, out, mean, rstd);
+    cpu().layer_norm_backward(grad, x, w, mean, rstd, grad_x);
+    Tensor got = gpu_empty(x.shape()), got_grad = gpu_empty(x.shape());
+    Tensor got_mean = empty({kRows}, kFloat32, kGpu), got_rstd = empty({kRows}, kFloat32, kGpu);
+    gpu().layer_norm(on_gpu(x), on_gpu(w), on_gpu(b), 1e-5, got, got_mean, got_rstd);
+    gpu().layer_norm_backward(on_gpu(grad), on_gpu(x), on_gpu(w), got_mean, got_rstd, got_grad);
+    EXPECT_NMSE_BELOW(got, values_of(out), tolerance());
+    // The statistics stay float32: only float32 rounding of a float32 sum.
+    EXPECT_NMSE_BELOW(got_mean, values_of(mean), 1e-10);
+    EXPECT_NMSE_BELOW(got_rstd, values_of(rstd), 1e-10);
+    EXPECT_NMSE_BELOW(got_grad, values_of(grad_x), tolerance());
+  }
+}
+
+TEST_P(VulkanReduce16, CrossEntropyAndItsBackward) {
+  REQUIRE_GPU();
+  for (int64_t classes : {7, 257, 1000}) {
+    SCOPED_TRACE(classes);
+    Tensor logits = values({kRows, classes}, 41, 3), grad = values({kRows}, 42);
+    Tensor target = from_vector<int64_t>({classes - 1, -100, 3});
+    Tensor losses = empty({kRows}, kFloat64), grad_logits = empty(logits.shape(), kFloat64);
+    cpu().cross_entropy(logits, target, -100, 0.1, losses);
+    cpu().cross_entropy_backward(logits, target, -100, 0.1, grad, grad_logits);
+    Tensor got = gpu_empty({kRows}), got_grad = gpu_empty(logits.shape());
+    gpu().cross_entropy(on_gpu(logits), target.to(kGpu), -100, 0.1, got);
+    gpu().cross_entropy_backward(on_gpu(logits), target.to(kGpu), -100, 0.1, on_gpu(grad),
+                                 got_grad);
+    EXPECT_NMSE_BELOW(got, values_of(losses), tolerance());
+    EXPECT_NMSE_BELOW(got_grad, values_of(grad_logits), tolerance());
+  }
+}
+
+// The front end hands 16-bit data to these kernels rather than to their composites.
+TEST_P(VulkanReduce16, FrontEndRunsTheKernels) {
+  REQUIRE_GPU();
+  for (Primitive p : {Primitive::Softmax, Primitive::LayerNorm, Primitive::CrossEntropy}) {
+    EXPECT_TRUE(gpu().supports(p, GetParam())) << static_cast<int>(p);
+  }
+  Tensor x = values({kRows, 257}, 43, 3);
+  Tensor got = log_softmax(on_gpu(x), 1);
+  EXPECT_EQ(got.dtype(), GetParam());
+  EXPECT_NMSE_BELOW(got, values_of(log_softmax(x, 1)), tolerance());
+  Tensor weights = values({kRows, 257}, 44);
+  auto layer_norm_grad = [&](const Tensor& input, const Tensor& w) {
+    Tensor leaf = input.detach().clone().requires_grad_(true);
+    Tensor y = nn::functional::layer_norm(leaf, {257});
+    EXPECT_EQ(y.dtype(), input.dtype());
+    (y * w).sum().backward();
+    return std::pair{y, leaf.grad()};
+  };
+  auto [y, grad] = layer_norm_grad(on_gpu(x), on_gpu(weights));
+  auto [y_want, grad_want] = layer_norm_grad(x, weights);
+  EXPECT_NMSE_BELOW(y, values_of(y_want), tolerance());
+  EXPECT_NMSE_BELOW(grad, values_of(grad_want), tolerance());
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, VulkanReduce16, ::testing::Values(kFloat16, kBFloat16),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
 }  // namespace
 }  // namespace ember::test

@@ -9,7 +9,7 @@ namespace ember::vulkan {
 
 void VulkanBackend::cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                                   double label_smoothing, const Tensor& losses) {
-  if (logits.dtype() != kFloat32) {
+  if (any_float64({&logits})) {
     return fallback("cross_entropy", {losses, logits, target}, 1,
                     [=](Backend& cpu, const std::vector<Tensor>& h) {
                       cpu.cross_entropy(h[1], h[2], ignore_index, label_smoothing, h[0]);
@@ -21,7 +21,7 @@ void VulkanBackend::cross_entropy(const Tensor& logits, const Tensor& target, in
 void VulkanBackend::cross_entropy_backward(const Tensor& logits, const Tensor& target,
                                            int64_t ignore_index, double label_smoothing,
                                            const Tensor& grad_losses, const Tensor& grad_logits) {
-  if (logits.dtype() != kFloat32) {
+  if (any_float64({&logits})) {
     return fallback("cross_entropy_backward", {grad_logits, logits, target, grad_losses}, 1,
                     [=](Backend& cpu, const std::vector<Tensor>& h) {
                       cpu.cross_entropy_backward(h[1], h[2], ignore_index, label_smoothing, h[3],
@@ -52,7 +52,8 @@ void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& tar
   uint32_t subgroup_reduce = context().features().subgroup_arithmetic() ? 1u : 0u;
   CheckContext context =
       check_context("cross_entropy", 1, {"logits", &logits.shape()}, {"target", &target.shape()});
-  launch_checked(shaders::loss, {kWorkgroup, subgroup_reduce},
+  launch_checked(pick_variant(*this, shaders::loss, {&out, &logits, &grad_losses}),
+                 {kWorkgroup, subgroup_reduce, static_cast<uint32_t>(logits.dtype())},
                  {writes(out), reads(logits), reads(index), reads(grad_losses), device_checks()},
                  &push, sizeof push, groups_for(rows, 1),
                  {offsetof(LossPush, check_slot), context});

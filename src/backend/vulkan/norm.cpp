@@ -1,14 +1,18 @@
 // Vulkan normalisation: layer norm and its backward, one workgroup per row
 // (shaders/norm.comp).
+#include <array>
+
 #include "backend/vulkan/kernels.h"
 
 namespace ember::vulkan {
 
 namespace {
 
-// workgroup_reduce.glsl's SUBGROUP_REDUCE.
-uint32_t subgroup_reduce(const Context& context) {
-  return context.features().subgroup_arithmetic() ? 1u : 0u;
+// Specialization constants of norm.comp: workgroup size, workgroup_reduce.glsl's
+// SUBGROUP_REDUCE, and the dtype the 32-bit-word variant reads and writes.
+std::array<uint32_t, 3> norm_constants(const Context& context, const Tensor& x) {
+  return {kWorkgroup, context.features().subgroup_arithmetic() ? 1u : 0u,
+          static_cast<uint32_t>(x.dtype())};
 }
 
 uint32_t offset_of(const Tensor& t) {
@@ -20,7 +24,7 @@ uint32_t offset_of(const Tensor& t) {
 void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                double eps, const Tensor& out, const Tensor& mean,
                                const Tensor& rstd) {
-  if (x.dtype() != kFloat32) {
+  if (any_float64({&x})) {
     return fallback("layer_norm", {out, mean, rstd, x, weight, bias}, 3,
                     [=](Backend& cpu, const std::vector<Tensor>& h) {
                       cpu.layer_norm(h[3], h[4], h[5], eps, h[0], h[1], h[2]);
@@ -39,7 +43,7 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
                 offset_of(bias),
                 0};
   // Absent weight or bias: x stands in for the binding; the shader does not read it.
-  launch(shaders::norm, {kWorkgroup, subgroup_reduce(context())},
+  launch(pick_variant(*this, shaders::norm, {&out, &x}), norm_constants(context(), x),
          {writes(out), writes(mean), writes(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(bias.defined() ? bias : x), reads(x)},
          &push, sizeof push, groups_for(rows, 1));
@@ -48,7 +52,7 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
 void VulkanBackend::layer_norm_backward(const Tensor& grad_out, const Tensor& x,
                                         const Tensor& weight, const Tensor& mean,
                                         const Tensor& rstd, const Tensor& grad_x) {
-  if (x.dtype() != kFloat32) {
+  if (any_float64({&x})) {
     return fallback("layer_norm_backward", {grad_x, grad_out, x, weight, mean, rstd}, 1,
                     [](Backend& cpu, const std::vector<Tensor>& h) {
                       cpu.layer_norm_backward(h[1], h[2], h[3], h[4], h[5], h[0]);
@@ -66,7 +70,7 @@ void VulkanBackend::layer_norm_backward(const Tensor& grad_out, const Tensor& x,
                 offset_of(weight),
                 0,
                 offset_of(grad_out)};
-  launch(shaders::norm, {kWorkgroup, subgroup_reduce(context())},
+  launch(pick_variant(*this, shaders::norm, {&grad_x, &x, &grad_out}), norm_constants(context(), x),
          {writes(grad_x), reads(mean), reads(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(x), reads(grad_out)},
          &push, sizeof push, groups_for(rows, 1));

@@ -155,7 +155,7 @@ void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
 }
 
 void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) {
-  if (x.dtype() != kFloat32) {
+  if (any_float64({&x})) {
     return fallback(
         log ? "log_softmax" : "softmax", {out, x}, 1,
         [=](Backend& cpu, const std::vector<Tensor>& h) { cpu.softmax(h[1], dim, log, h[0]); });
@@ -172,7 +172,7 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
       return make_view(t, shape, strides, t.storage_offset());
     };
     Tensor rows = contiguous_copy(swapped(x), *this);
-    Tensor result = make_tensor(rows.shape(), kFloat32, device(), log ? "log_softmax" : "softmax");
+    Tensor result = make_tensor(rows.shape(), x.dtype(), device(), log ? "log_softmax" : "softmax");
     softmax(rows, last, log, result);
     return copy(swapped(result), out);
   }
@@ -183,8 +183,9 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
                    columns ? 1u : 0u, static_cast<uint32_t>(src.storage_offset())};
   // The shader writes out[i - x_offset]; out is fresh and contiguous like src.
   Groups groups = columns ? groups_for(uint64_t{s.outer} * s.inner) : groups_for(s.outer, 1);
-  launch(shaders::softmax, {kWorkgroup, subgroup_reduce(*this)}, {writes(out), reads(src)}, &push,
-         sizeof push, groups);
+  launch(pick_variant(*this, shaders::softmax, {&out, &src}),
+         {kWorkgroup, subgroup_reduce(*this), static_cast<uint32_t>(x.dtype())},
+         {writes(out), reads(src)}, &push, sizeof push, groups);
 }
 
 }  // namespace ember::vulkan

@@ -9,11 +9,8 @@ namespace ember::vulkan {
 bool VulkanBackend::supports(Primitive primitive, DType dtype) const {
   if (dtype != kFloat16 && dtype != kBFloat16) return true;
   switch (primitive) {
-    case Primitive::Softmax:
     case Primitive::Matmul:
     case Primitive::Random:
-    case Primitive::LayerNorm:
-    case Primitive::CrossEntropy:
     case Primitive::AdamStep:
       return false;
     default:

@@ -1,16 +1,20 @@
 #version 450
-// Fused cross-entropy over contiguous float32 logits [N, C] with int64 targets [N]: one
-// workgroup per row. FORWARD writes losses[n]; BACKWARD writes grad_logits[n, :] from
-// grad_losses[n]. Label smoothing s and ignore_index as in backend.h.
+// Fused cross-entropy over contiguous float logits [N, C] with int64 targets [N]: one
+// workgroup per row, computed in float32; out, logits and grad_losses have the logits'
+// dtype (a storage variant each, elements.glsl). FORWARD writes losses[n]; BACKWARD
+// writes grad_logits[n, :] from grad_losses[n]. Label smoothing s and ignore_index as in
+// backend.h.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #define CHECKS_BINDING 4
 #include "checks.glsl"
 
-layout(std430, binding = 0) buffer Out { float out_data[]; };
-layout(std430, binding = 1) readonly buffer Logits { float logits[]; };
+#include "elements.glsl"
+
+DATA_TENSOR(out_data, 0)
+DATA_TENSOR(logits_data, 1)
 layout(std430, binding = 2) readonly buffer Target { uint target_words[]; };
-layout(std430, binding = 3) readonly buffer GradLosses { float grad_losses[]; };
+DATA_TENSOR(grad_data, 3)
 
 layout(push_constant) uniform Push {
   uint rows;
@@ -28,6 +32,10 @@ layout(push_constant) uniform Push {
 
 #define SUBGROUP_REDUCE_ID 1
 #include "workgroup_reduce.glsl"
+// The dtype of every DATA_TENSOR, for the 32-bit-word variant.
+layout(constant_id = 2) const uint DTYPE = DT_F32;
+
+float logit_at(uint i) { return logits_data_load_float(i, DTYPE); }
 
 void main() {
   uint row = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
@@ -43,13 +51,13 @@ void main() {
 
   float max_value = uintBitsToFloat(0xff800000u);
   for (uint c = t; in_range && c < pc.classes; c += gl_WorkGroupSize.x) {
-    float v = logits[base + c];
+    float v = logit_at(base + c);
     max_value = (is_nan(max_value) || max_value > v) ? max_value : v;
   }
   max_value = workgroup_max(max_value);
   float sum = 0.0, logit_sum = 0.0;
   for (uint c = t; in_range && c < pc.classes; c += gl_WorkGroupSize.x) {
-    float v = logits[base + c];
+    float v = logit_at(base + c);
     sum += exp(v - max_value);
     logit_sum += v;
   }
@@ -62,19 +70,19 @@ void main() {
     float loss = 0.0;
     if (!ignored && !bad) {
       float lse = max_value + log(sum);
-      loss = (1.0 - s) * (lse - logits[base + uint(target)]) +
+      loss = (1.0 - s) * (lse - logit_at(base + uint(target))) +
              s * (lse - logit_sum / float(pc.classes));
     }
-    out_data[row] = loss;
+    out_data_store_float(row, DTYPE, loss);
     return;
   }
-  float g = grad_losses[pc.grad_offset + row];
+  float g = grad_data_load_float(pc.grad_offset + row, DTYPE);
   for (uint c = t; c < pc.classes; c += gl_WorkGroupSize.x) {
     float value = 0.0;
     if (!ignored && !bad) {
-      float p = exp(logits[base + c] - max_value) / sum;
+      float p = exp(logit_at(base + c) - max_value) / sum;
       value = g * (p - (int64_t(c) == target ? 1.0 - s : 0.0) - s / float(pc.classes));
     }
-    out_data[row * pc.classes + c] = value;
+    out_data_store_float(row * pc.classes + c, DTYPE, value);
   }
 }

@@ -1,12 +1,14 @@
 #version 450
-// softmax and log_softmax of a contiguous float32 [outer, n, inner] tensor over n.
+// softmax and log_softmax of a contiguous float [outer, n, inner] tensor over n, computed
+// in float32 and stored in x's dtype; compiled per storage variant (elements.glsl).
 // ROWS (inner == 1): one workgroup per row, workgroup_reduce.glsl for the max and the sum.
 // COLUMNS: one invocation per (outer, inner) pair, walking n in order.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "elements.glsl"
 
-layout(std430, binding = 0) buffer Out { float out_data[]; };
-layout(std430, binding = 1) readonly buffer X { float x_data[]; };
+DATA_TENSOR(out_data, 0)
+DATA_TENSOR(x_data, 1)
 
 layout(push_constant) uniform Push {
   uint outer;
@@ -19,12 +21,16 @@ layout(push_constant) uniform Push {
 
 #define SUBGROUP_REDUCE_ID 1
 #include "workgroup_reduce.glsl"
+// x's and out's dtype, for the 32-bit-word variant.
+layout(constant_id = 2) const uint DTYPE = DT_F32;
+
+float x_at(uint i) { return x_data_load_float(i, DTYPE); }
 
 float combine_max(float a, float b) { return (is_nan(a) || a > b) ? a : b; }
 
 void write_result(uint at, float x, float max_value, float sum) {
-  out_data[at - pc.x_offset] =
-      pc.log_softmax != 0u ? (x - max_value) - log(sum) : exp(x - max_value) / sum;
+  out_data_store_float(at - pc.x_offset, DTYPE,
+                       pc.log_softmax != 0u ? (x - max_value) - log(sum) : exp(x - max_value) / sum);
 }
 
 void softmax_column(uint item) {
@@ -32,11 +38,11 @@ void softmax_column(uint item) {
   uint o = item / pc.inner, i = item % pc.inner;
   uint base = pc.x_offset + o * pc.n * pc.inner + i;
   float max_value = uintBitsToFloat(0xff800000u);
-  for (uint k = 0u; k < pc.n; ++k) max_value = combine_max(max_value, x_data[base + k * pc.inner]);
+  for (uint k = 0u; k < pc.n; ++k) max_value = combine_max(max_value, x_at(base + k * pc.inner));
   float sum = 0.0;
-  for (uint k = 0u; k < pc.n; ++k) sum += exp(x_data[base + k * pc.inner] - max_value);
+  for (uint k = 0u; k < pc.n; ++k) sum += exp(x_at(base + k * pc.inner) - max_value);
   for (uint k = 0u; k < pc.n; ++k) {
-    write_result(base + k * pc.inner, x_data[base + k * pc.inner], max_value, sum);
+    write_result(base + k * pc.inner, x_at(base + k * pc.inner), max_value, sum);
   }
 }
 
@@ -46,14 +52,16 @@ void softmax_row(uint row) {
   uint base = pc.x_offset + row * pc.n;
   float max_value = uintBitsToFloat(0xff800000u);
   for (uint k = t; in_range && k < pc.n; k += gl_WorkGroupSize.x) {
-    max_value = combine_max(max_value, x_data[base + k]);
+    max_value = combine_max(max_value, x_at(base + k));
   }
   max_value = workgroup_max(max_value);
   float sum = 0.0;
-  for (uint k = t; in_range && k < pc.n; k += gl_WorkGroupSize.x) sum += exp(x_data[base + k] - max_value);
+  for (uint k = t; in_range && k < pc.n; k += gl_WorkGroupSize.x) {
+    sum += exp(x_at(base + k) - max_value);
+  }
   sum = workgroup_sum(sum);
   for (uint k = t; in_range && k < pc.n; k += gl_WorkGroupSize.x) {
-    write_result(base + k, x_data[base + k], max_value, sum);
+    write_result(base + k, x_at(base + k), max_value, sum);
   }
 }
 
