@@ -26,6 +26,8 @@
 #extension GL_EXT_shader_16bit_storage : require
 #endif
 
+// DATA_TENSOR_AS expands STORAGE to its number first, so DATA_TENSOR_OF pastes the name of
+// one of DATA_TENSOR_0 to DATA_TENSOR_3 below.
 #define DATA_TENSOR(NAME, BINDING) DATA_TENSOR_AS(EMBER_STORAGE, NAME, BINDING)
 #define DATA_TENSOR_AS(STORAGE, NAME, BINDING) DATA_TENSOR_OF(STORAGE, NAME, BINDING)
 #define DATA_TENSOR_OF(STORAGE, NAME, BINDING) DATA_TENSOR_##STORAGE(NAME, BINDING)
@@ -37,14 +39,14 @@
   void NAME##_store_int(uint i, uint dtype, int64_t v) { NAME##_store_float(i, dtype, float(v)); }
 
 // EMBER_STORAGE_WORD: every dtype in uint words; load4/store4 only for float32 tensors.
-#define DATA_TENSOR_0(NAME, BINDING)                                                      \
+#define DATA_TENSOR_0(NAME, BINDING)                                                    \
   TENSOR(NAME, BINDING)                                                                 \
   layout(std430, binding = BINDING) buffer NAME##_vec4s { vec4 NAME##_v4[]; };          \
   vec4 NAME##_load4(uint q) { return NAME##_v4[q]; }                                    \
   void NAME##_store4(uint q, vec4 v) { NAME##_v4[q] = v; }
 
 // EMBER_STORAGE_F32
-#define DATA_TENSOR_1(NAME, BINDING)                                                      \
+#define DATA_TENSOR_1(NAME, BINDING)                                                    \
   layout(std430, binding = BINDING) buffer NAME##_floats { float NAME[]; };             \
   layout(std430, binding = BINDING) buffer NAME##_vec4s { vec4 NAME##_v4[]; };          \
   float NAME##_load_float(uint i, uint dtype) { return NAME[i]; }                       \
@@ -55,7 +57,7 @@
 
 // EMBER_STORAGE_F16: loads convert float16_t exactly; stores write the rounded bits
 // through a uint16_t view.
-#define DATA_TENSOR_2(NAME, BINDING)                                                      \
+#define DATA_TENSOR_2(NAME, BINDING)                                                    \
   layout(std430, binding = BINDING) buffer NAME##_halves { float16_t NAME[]; };         \
   layout(std430, binding = BINDING) buffer NAME##_bits16 { uint16_t NAME##_u16[]; };    \
   layout(std430, binding = BINDING) buffer NAME##_half4s { f16vec4 NAME##_h4[]; };      \
@@ -71,7 +73,7 @@
   DATA_TENSOR_INTEGERS(NAME)
 
 // EMBER_STORAGE_BF16: bfloat16 is the upper half of a float32, so loads shift the bits up.
-#define DATA_TENSOR_3(NAME, BINDING)                                                      \
+#define DATA_TENSOR_3(NAME, BINDING)                                                    \
   layout(std430, binding = BINDING) buffer NAME##_bits16 { uint16_t NAME##_u16[]; };    \
   layout(std430, binding = BINDING) buffer NAME##_bits4s { u16vec4 NAME##_u4[]; };      \
   float NAME##_load_float(uint i, uint dtype) {                                         \
