@@ -1,5 +1,6 @@
-// Vulkan matmul: a tiled float32 kernel (shaders/matmul.comp) that reads both operands
-// through their strides, so transposed and batch-broadcast operands need no copy.
+// Vulkan matmul: a tiled kernel with float32 sums (shaders/matmul.comp) for float32,
+// float16 and bfloat16, that reads both operands through their strides, so transposed and
+// batch-broadcast operands need no copy.
 #include <algorithm>
 
 #include "backend/vulkan/kernels.h"
@@ -33,11 +34,15 @@ int32_t stride32(const Tensor& t, int dim) {
 }  // namespace
 
 void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
-  if (a.dtype() != kFloat32) {
+  DType dtype = out.dtype();
+  if (dtype != kFloat32 && dtype != kFloat16 && dtype != kBFloat16) {
     return fallback("matmul", {out, a, b}, 1, [](Backend& cpu, const std::vector<Tensor>& h) {
       cpu.matmul(h[1], h[2], h[0]);
     });
   }
+  EMBER_CHECK(a.dtype() == dtype && b.dtype() == dtype, "matmul",
+              "expects operands of the output's dtype ", dtype, ", got ", a.dtype(), " and ",
+              b.dtype());
   uint32_t batches = static_cast<uint32_t>(out.shape()[0]);
   uint32_t m = static_cast<uint32_t>(out.shape()[1]), n = static_cast<uint32_t>(out.shape()[2]);
   uint32_t k = static_cast<uint32_t>(a.shape()[2]);
@@ -54,6 +59,7 @@ void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) 
   bool large =
       uint64_t{m} * n >= kLargeTilesFrom && m >= kLargeTiles.tile_m && n >= kLargeTiles.tile_n;
   const Tiling& tiling = large ? kLargeTiles : kSmallTiles;
+  ShaderId shader = pick_variant(*this, shaders::matmul, {&out, &a, &b});
   for (uint32_t first = 0; first < batches; first += kMaxGroupsPerAxis) {
     uint32_t count = std::min(batches - first, kMaxGroupsPerAxis);
     push.a_offset = static_cast<uint32_t>(a.storage_offset() + int64_t{first} * push.a_strides[0]);
@@ -63,9 +69,9 @@ void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) 
                   count};
     EMBER_CHECK(groups.x <= kMaxGroupsPerAxis && groups.y <= kMaxGroupsPerAxis, "matmul",
                 "a product of ", m, " x ", n, " is too large for one launch");
-    launch(shaders::matmul,
+    launch(shader,
            {tiling.threads(), tiling.tile_m, tiling.tile_n, tiling.tile_k, tiling.thread_m,
-            tiling.thread_n},
+            tiling.thread_n, static_cast<uint32_t>(dtype)},
            {writes(out), reads(a), reads(b)}, &push, sizeof push, groups);
   }
 }

@@ -1,7 +1,6 @@
-// Vulkan optimizer updates: Adam(W) of up to kAdamTensors parameters in one dispatch
-// (shaders/optim.comp). A table in device memory, written in stream order, gives each
-// parameter its run of workgroups and its offsets.
-#include <algorithm>
+// Vulkan optimizer updates: Adam(W) of up to kAdamTensors parameters of one float dtype
+// in one dispatch (shaders/optim.comp). A table in device memory, written in stream
+// order, gives each parameter its run of workgroups and its offsets.
 #include <cmath>
 #include <vector>
 
@@ -19,20 +18,36 @@ uint32_t offset_of(const Tensor& t) { return static_cast<uint32_t>(t.storage_off
 }  // namespace
 
 void VulkanBackend::adam_step(std::span<const AdamTensors> group, const AdamStep& step) {
-  bool float32 = std::all_of(group.begin(), group.end(),
-                             [](const AdamTensors& t) { return t.param.dtype() == kFloat32; });
-  if (!float32 || !context_.buffer_arrays()) {
-    for (const AdamTensors& t : group) {
+  for (const AdamTensors& t : group) {
+    EMBER_CHECK(t.grad.dtype() == t.param.dtype() && t.exp_avg.dtype() == t.param.dtype() &&
+                    t.exp_avg_sq.dtype() == t.param.dtype(),
+                "adam_step", "expects grad, exp_avg and exp_avg_sq of the parameter's dtype ",
+                t.param.dtype(), ", got ", t.grad.dtype(), ", ", t.exp_avg.dtype(), " and ",
+                t.exp_avg_sq.dtype());
+  }
+  auto on_host = [&](std::span<const AdamTensors> tensors) {
+    for (const AdamTensors& t : tensors) {
       fallback("adam_step", {t.param, t.exp_avg, t.exp_avg_sq, t.grad}, 3,
                [=](Backend& cpu, const std::vector<Tensor>& h) {
                  AdamTensors host{h[0], h[3], h[1], h[2]};
                  cpu.adam_step({&host, 1}, step);
                });
     }
-    return;
-  }
-  for (size_t first = 0; first < group.size(); first += kAdamTensors) {
-    adam_dispatch(group.subspan(first, std::min<size_t>(kAdamTensors, group.size() - first)), step);
+  };
+  if (!context_.buffer_arrays()) return on_host(group);
+  // Each dispatch takes a run of parameters of one dtype, the variant's.
+  for (size_t first = 0, end = 0; first < group.size(); first = end) {
+    DType dtype = group[first].param.dtype();
+    end = first + 1;
+    while (end < group.size() && end - first < kAdamTensors && group[end].param.dtype() == dtype) {
+      ++end;
+    }
+    std::span<const AdamTensors> run = group.subspan(first, end - first);
+    if (dtype == kFloat32 || dtype == kFloat16 || dtype == kBFloat16) {
+      adam_dispatch(run, step);
+    } else {
+      on_host(run);
+    }
   }
 }
 
@@ -74,10 +89,12 @@ void VulkanBackend::adam_dispatch(std::span<const AdamTensors> group, const Adam
                 static_cast<float>(step.lr / (1 - std::pow(step.beta1, step.step))),
                 static_cast<float>(std::sqrt(1 - std::pow(step.beta2, step.step))),
                 static_cast<float>(step.eps)};
-  const uint32_t constants[] = {kWorkgroup};
+  DType dtype = group[0].param.dtype();
+  const uint32_t constants[] = {kWorkgroup, static_cast<uint32_t>(dtype)};
   const uint32_t counts[] = {kAdamTensors, kAdamTensors, kAdamTensors, kAdamTensors, 1};
   static_assert(4 * kAdamTensors + 1 <= kAdamDescriptors);
-  launch(shaders::optim, constants, counts, buffers, &push, sizeof push, groups_for(groups, 1));
+  launch(pick(shaders::optim, dtype, context_.features()), constants, counts, buffers, &push,
+         sizeof push, groups_for(groups, 1));
 }
 
 }  // namespace ember::vulkan

@@ -1,10 +1,13 @@
 #version 450
-// out[b] = a[b] @ b[b] in float32: a [M, K] and b [K, N] with any strides (row- or
-// column-major, broadcast batches), out [M, N] contiguous. Each workgroup computes a
-// TILE_M x TILE_N block of out through shared-memory tiles of depth TILE_K; each
-// invocation keeps a THREAD_M x THREAD_N block of sums in registers.
+// out[b] = a[b] @ b[b] with float32 sums: a [M, K] and b [K, N] with any strides (row- or
+// column-major, broadcast batches), out [M, N] contiguous, all three of one float dtype.
+// Each workgroup computes a TILE_M x TILE_N block of out through shared-memory tiles of
+// depth TILE_K; each invocation keeps a THREAD_M x THREAD_N block of sums in registers.
+// Tiles hold float32 in every variant: 16-bit values convert exactly as they are loaded,
+// and the sums round once as they are stored, as the CPU's 16-bit matmul does.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "elements.glsl"
 
 layout(constant_id = 1) const uint TILE_M = 64;
 layout(constant_id = 2) const uint TILE_N = 64;
@@ -14,9 +17,23 @@ layout(constant_id = 5) const uint THREAD_N = 4;
 // The workgroup size (constant 0) must be (TILE_M / THREAD_M) * (TILE_N / THREAD_N), and
 // THREAD_N a multiple of 4.
 
+#if EMBER_STORAGE == EMBER_STORAGE_F32
 layout(std430, binding = 0) writeonly buffer Out { float out_data[]; };
 layout(std430, binding = 1) readonly buffer A { float a_data[]; };
 layout(std430, binding = 2) readonly buffer B { float b_data[]; };
+#define LOAD_A(i) a_data[i]
+#define LOAD_B(i) b_data[i]
+#define STORE_OUT(i, v) out_data[i] = v
+#else
+// The dtype of all three tensors, which selects the word variant's conversions.
+layout(constant_id = 6) const uint DTYPE = DT_F16;
+DATA_TENSOR(out_data, 0)
+DATA_TENSOR(a_data, 1)
+DATA_TENSOR(b_data, 2)
+#define LOAD_A(i) a_data_load_float(uint(i), DTYPE)
+#define LOAD_B(i) b_data_load_float(uint(i), DTYPE)
+#define STORE_OUT(i, v) out_data_store_float(i, DTYPE, v)
+#endif
 
 layout(push_constant) uniform Push {
   uint m;
@@ -60,7 +77,7 @@ void load_a_tile(uint k0, uint row0, int base, uint t) {
     uint row = row0 + mm, kcol = k0 + kk;
     a_tile[kk * A_ROW + mm] =
         (row < pc.m && kcol < pc.k)
-            ? a_data[base + int(row) * pc.a_row_stride + int(kcol) * pc.a_col_stride]
+            ? LOAD_A(base + int(row) * pc.a_row_stride + int(kcol) * pc.a_col_stride)
             : 0.0;
   }
 }
@@ -73,7 +90,7 @@ void load_b_tile(uint k0, uint col0, int base, uint t) {
     uint krow = k0 + kk, col = col0 + nn;
     b_tile[kk * B_ROW + nn] =
         (krow < pc.k && col < pc.n)
-            ? b_data[base + int(krow) * pc.b_row_stride + int(col) * pc.b_col_stride]
+            ? LOAD_B(base + int(krow) * pc.b_row_stride + int(col) * pc.b_col_stride)
             : 0.0;
   }
 }
@@ -116,7 +133,7 @@ void main() {
     if (row >= pc.m) break;
     for (uint j = 0u; j < THREAD_N; ++j) {
       uint col = col0 + column_of(tn, j);
-      if (col < pc.n) out_data[out_base + row * pc.n + col] = acc[i][j];
+      if (col < pc.n) STORE_OUT(out_base + row * pc.n + col, acc[i][j]);
     }
   }
 }

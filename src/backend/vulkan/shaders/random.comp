@@ -1,11 +1,13 @@
 #version 450
 // Philox-4x32-10 random numbers, element for element the CPU's (src/core/philox.h,
 // src/backend/cpu/random.cpp): invocation b computes counter block offset + b and writes
-// its 4 elements (2 for int64 output). UNIFORM and NORMAL write float32; INTEGER any dtype.
+// its 4 elements (2 for int64 output). UNIFORM and NORMAL write float32, float16 or
+// bfloat16 (float32's numbers rounded on store, as the CPU does); INTEGER any dtype.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "elements.glsl"
 
-TENSOR(out_data, 0)
+DATA_TENSOR(out_data, 0)
 
 #define DIST_UNIFORM 0u
 #define DIST_NORMAL 1u
@@ -20,7 +22,7 @@ layout(push_constant) uniform Push {
   uvec2 counter;     // offset, as two words
   float low;         // uniform: low; normal: mean
   float span;        // uniform: high - low; normal: standard deviation
-  float below_high;  // the largest float32 below high
+  float below_high;  // the largest value of the output dtype below high
   uint low_lo, low_hi, range_lo, range_hi;
 } pc;
 
@@ -54,17 +56,18 @@ void main() {
   uint count = min(per_block, pc.n - first);
   if (pc.distribution == DIST_UNIFORM) {
     for (uint j = 0u; j < count; ++j) {
-      out_data[pc.out_offset + first + j] =
-          floatBitsToUint(min(pc.low + pc.span * to_float(r[j]), pc.below_high));
+      out_data_store_float(pc.out_offset + first + j, pc.dtype,
+                           min(pc.low + pc.span * to_float(r[j]), pc.below_high));
     }
   } else if (pc.distribution == DIST_NORMAL) {
     for (uint j = 0u; j < count; j += 2u) {
       float radius = sqrt(-2.0 * log(to_float_nonzero(r[j])));
       float angle = 6.283185307179586 * to_float(r[j + 1u]);
-      out_data[pc.out_offset + first + j] = floatBitsToUint(pc.low + pc.span * radius * cos(angle));
+      out_data_store_float(pc.out_offset + first + j, pc.dtype,
+                           pc.low + pc.span * radius * cos(angle));
       if (j + 1u < count) {
-        out_data[pc.out_offset + first + j + 1u] =
-            floatBitsToUint(pc.low + pc.span * radius * sin(angle));
+        out_data_store_float(pc.out_offset + first + j + 1u, pc.dtype,
+                             pc.low + pc.span * radius * sin(angle));
       }
     }
   } else {

@@ -15,7 +15,7 @@
 set(EMBER_FLOAT_VARIANTS word:EMBER_STORAGE=EMBER_STORAGE_WORD f32:EMBER_STORAGE=EMBER_STORAGE_F32
                          f16:EMBER_STORAGE=EMBER_STORAGE_F16 bf16:EMBER_STORAGE=EMBER_STORAGE_BF16)
 set(EMBER_SHADER_VARIANTS "")
-foreach(shader IN ITEMS unary binary where softmax norm loss)
+foreach(shader IN ITEMS unary binary where softmax norm loss matmul optim random)
   foreach(variant ${EMBER_FLOAT_VARIANTS})
     list(APPEND EMBER_SHADER_VARIANTS ${shader}:${variant})
   endforeach()
