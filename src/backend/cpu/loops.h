@@ -61,7 +61,7 @@ inline T* data_of(const Tensor& t) {
   return static_cast<T*>(t.impl()->data());
 }
 
-// Calls body with T = the C++ type of dtype; float16 and bfloat16 only in the _ALL form.
+// Calls body with T = the C++ type of dtype.
 #define EMBER_DTYPE_CASE(dtype_value, type, ...) \
   case dtype_value: {                            \
     using T = type;                              \
@@ -69,61 +69,60 @@ inline T* data_of(const Tensor& t) {
     break;                                       \
   }
 
-#define EMBER_DISPATCH_COMPUTE(dtype, op, ...)                              \
-  switch (dtype) {                                                          \
-    EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)                \
-    EMBER_DTYPE_CASE(::ember::kInt32, int32_t, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kInt64, int64_t, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kUInt8, uint8_t, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kBool, bool, __VA_ARGS__)                     \
-    default:                                                                \
-      ::ember::detail::fail(op, "dtype ", dtype, " is not supported here"); \
+// The cases of each dtype group (integral: the integers and bool), for the switches below.
+#define EMBER_FLOATING_CASES(...)                         \
+  EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__) \
+  EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)
+#define EMBER_16BIT_CASES(...)                                    \
+  EMBER_DTYPE_CASE(::ember::kFloat16, ::ember::Half, __VA_ARGS__) \
+  EMBER_DTYPE_CASE(::ember::kBFloat16, ::ember::BFloat16, __VA_ARGS__)
+#define EMBER_INTEGRAL_CASES(...)                         \
+  EMBER_DTYPE_CASE(::ember::kInt32, int32_t, __VA_ARGS__) \
+  EMBER_DTYPE_CASE(::ember::kInt64, int64_t, __VA_ARGS__) \
+  EMBER_DTYPE_CASE(::ember::kUInt8, uint8_t, __VA_ARGS__) \
+  EMBER_DTYPE_CASE(::ember::kBool, bool, __VA_ARGS__)
+
+#define EMBER_UNSUPPORTED_DTYPE(dtype, op) \
+  default:                                 \
+    ::ember::detail::fail(op, "dtype ", dtype, " is not supported here");
+#define EMBER_NOT_FLOATING(dtype, op) \
+  default:                            \
+    ::ember::detail::fail(op, "expects a floating-point tensor, got ", dtype);
+
+#define EMBER_DISPATCH_COMPUTE(dtype, op, ...) \
+  switch (dtype) {                             \
+    EMBER_FLOATING_CASES(__VA_ARGS__)          \
+    EMBER_INTEGRAL_CASES(__VA_ARGS__)          \
+    EMBER_UNSUPPORTED_DTYPE(dtype, op)         \
   }
 
-#define EMBER_DISPATCH_FLOATING(dtype, op, ...)                                  \
-  switch (dtype) {                                                               \
-    EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)                      \
-    EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)                     \
-    default:                                                                     \
-      ::ember::detail::fail(op, "expects a floating-point tensor, got ", dtype); \
+#define EMBER_DISPATCH_FLOATING(dtype, op, ...) \
+  switch (dtype) {                              \
+    EMBER_FLOATING_CASES(__VA_ARGS__)           \
+    EMBER_NOT_FLOATING(dtype, op)               \
   }
 
 // The same with float16 and bfloat16 added: kernels compute them in compute_t<T> (half.h).
-#define EMBER_DISPATCH_COMPUTE_AND_16BIT(dtype, op, ...)                    \
-  switch (dtype) {                                                          \
-    EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)                \
-    EMBER_DTYPE_CASE(::ember::kFloat16, ::ember::Half, __VA_ARGS__)         \
-    EMBER_DTYPE_CASE(::ember::kBFloat16, ::ember::BFloat16, __VA_ARGS__)    \
-    EMBER_DTYPE_CASE(::ember::kInt32, int32_t, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kInt64, int64_t, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kUInt8, uint8_t, __VA_ARGS__)                 \
-    EMBER_DTYPE_CASE(::ember::kBool, bool, __VA_ARGS__)                     \
-    default:                                                                \
-      ::ember::detail::fail(op, "dtype ", dtype, " is not supported here"); \
+#define EMBER_DISPATCH_COMPUTE_AND_16BIT(dtype, op, ...) \
+  switch (dtype) {                                       \
+    EMBER_FLOATING_CASES(__VA_ARGS__)                    \
+    EMBER_16BIT_CASES(__VA_ARGS__)                       \
+    EMBER_INTEGRAL_CASES(__VA_ARGS__)                    \
+    EMBER_UNSUPPORTED_DTYPE(dtype, op)                   \
   }
 
-#define EMBER_DISPATCH_FLOATING_AND_16BIT(dtype, op, ...)                        \
-  switch (dtype) {                                                               \
-    EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)                      \
-    EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)                     \
-    EMBER_DTYPE_CASE(::ember::kFloat16, ::ember::Half, __VA_ARGS__)              \
-    EMBER_DTYPE_CASE(::ember::kBFloat16, ::ember::BFloat16, __VA_ARGS__)         \
-    default:                                                                     \
-      ::ember::detail::fail(op, "expects a floating-point tensor, got ", dtype); \
+#define EMBER_DISPATCH_FLOATING_AND_16BIT(dtype, op, ...) \
+  switch (dtype) {                                        \
+    EMBER_FLOATING_CASES(__VA_ARGS__)                     \
+    EMBER_16BIT_CASES(__VA_ARGS__)                        \
+    EMBER_NOT_FLOATING(dtype, op)                         \
   }
 
-#define EMBER_DISPATCH_ALL(dtype, op, ...)                               \
-  switch (dtype) {                                                       \
-    EMBER_DTYPE_CASE(::ember::kFloat32, float, __VA_ARGS__)              \
-    EMBER_DTYPE_CASE(::ember::kFloat64, double, __VA_ARGS__)             \
-    EMBER_DTYPE_CASE(::ember::kFloat16, ::ember::Half, __VA_ARGS__)      \
-    EMBER_DTYPE_CASE(::ember::kBFloat16, ::ember::BFloat16, __VA_ARGS__) \
-    EMBER_DTYPE_CASE(::ember::kInt32, int32_t, __VA_ARGS__)              \
-    EMBER_DTYPE_CASE(::ember::kInt64, int64_t, __VA_ARGS__)              \
-    EMBER_DTYPE_CASE(::ember::kUInt8, uint8_t, __VA_ARGS__)              \
-    EMBER_DTYPE_CASE(::ember::kBool, bool, __VA_ARGS__)                  \
+#define EMBER_DISPATCH_ALL(dtype, op, ...) \
+  switch (dtype) {                         \
+    EMBER_FLOATING_CASES(__VA_ARGS__)      \
+    EMBER_16BIT_CASES(__VA_ARGS__)         \
+    EMBER_INTEGRAL_CASES(__VA_ARGS__)      \
   }
 
 // Converts between element types as PyTorch's casts do (bool is "not zero").

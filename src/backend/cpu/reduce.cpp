@@ -498,6 +498,20 @@ void softmax_columns(const T* x, int64_t n, int64_t inner, int64_t width, bool l
   }
 }
 
+// Calls columns(offset, width) for every block of at most kColumnBlock neighbouring
+// columns of a softmax over a dim with inner > 1, in parallel.
+template <typename Columns>
+void for_each_column_block(const AroundDim& s, const Columns& columns) {
+  int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
+  int64_t grain = std::max<int64_t>(1, kReduceGrain / 4 / (s.n * std::min(kColumnBlock, s.inner)));
+  parallel_for(0, s.outer * blocks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t o = item / blocks, start = item % blocks * kColumnBlock;
+      columns(o * s.n * s.inner + start, std::min(kColumnBlock, s.inner - start));
+    }
+  });
+}
+
 template <typename T>
 void softmax_typed(const T* x, const AroundDim& s, bool log, T* y) {
   if (s.inner == 1) {
@@ -507,15 +521,8 @@ void softmax_typed(const T* x, const AroundDim& s, bool log, T* y) {
                  });
     return;
   }
-  int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
-  int64_t grain = std::max<int64_t>(1, kReduceGrain / 4 / (s.n * std::min(kColumnBlock, s.inner)));
-  parallel_for(0, s.outer * blocks, grain, [&](int64_t b, int64_t e) {
-    for (int64_t item = b; item < e; ++item) {
-      int64_t o = item / blocks, start = item % blocks * kColumnBlock;
-      int64_t offset = o * s.n * s.inner + start;
-      softmax_columns(x + offset, s.n, s.inner, std::min(kColumnBlock, s.inner - start), log,
-                      y + offset);
-    }
+  for_each_column_block(s, [&](int64_t offset, int64_t width) {
+    softmax_columns(x + offset, s.n, s.inner, width, log, y + offset);
   });
 }
 
@@ -561,15 +568,8 @@ void softmax_columns_16bit(const S* x, int64_t n, int64_t inner, int64_t width, 
 template <typename S>
 void softmax_16bit(const S* x, const AroundDim& s, bool log, S* y) {
   if (s.inner == 1) return softmax_rows_16bit(x, s, log, y);
-  int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
-  int64_t grain = std::max<int64_t>(1, kReduceGrain / 4 / (s.n * std::min(kColumnBlock, s.inner)));
-  parallel_for(0, s.outer * blocks, grain, [&](int64_t b, int64_t e) {
-    for (int64_t item = b; item < e; ++item) {
-      int64_t o = item / blocks, start = item % blocks * kColumnBlock;
-      int64_t offset = o * s.n * s.inner + start;
-      softmax_columns_16bit(x + offset, s.n, s.inner, std::min(kColumnBlock, s.inner - start), log,
-                            y + offset);
-    }
+  for_each_column_block(s, [&](int64_t offset, int64_t width) {
+    softmax_columns_16bit(x + offset, s.n, s.inner, width, log, y + offset);
   });
 }
 
