@@ -119,6 +119,12 @@ void expect_same_layout(const char* name, const std::vector<Member>& host, size_
 std::vector<ShaderId> modules_of(const Variants& v) { return {v.word, v.f32, v.f16, v.bf16}; }
 std::vector<ShaderId> modules_of(ShaderId id) { return {id}; }
 std::vector<ShaderId> modules_of(const std::vector<ShaderId>& ids) { return ids; }
+template <typename Shader>
+std::vector<ShaderId> modules_of(const Reductions<Shader>& builds) {
+  std::vector<ShaderId> modules = modules_of(builds.subgroup);
+  for (ShaderId id : modules_of(builds.tree)) modules.push_back(id);
+  return modules;
+}
 
 struct Checked {
   std::set<uint32_t> modules;
@@ -187,6 +193,22 @@ TEST(ShaderVariants, PickFollowsTheDtypeAndTheDevice) {
   for (DType dtype : {kBool, kUInt8, kInt32, kInt64}) {
     EXPECT_EQ(pick(shaders::unary, dtype, with16), shaders::unary_word) << dtype_name(dtype);
   }
+}
+
+TEST(ShaderVariants, PickTakesTheTreeWithoutSubgroupArithmetic) {
+  DeviceFeatures subgroups, none;
+  subgroups.subgroup_operations =
+      VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+  none.subgroup_operations = VK_SUBGROUP_FEATURE_BASIC_BIT;
+  EXPECT_EQ(pick(shaders::reduce, subgroups), shaders::reduce_subgroup);
+  EXPECT_EQ(pick(shaders::reduce, none), shaders::reduce_tree);
+  subgroups.storage_16bit = true;
+  none.storage_16bit = true;
+  EXPECT_EQ(pick(pick(shaders::softmax, subgroups), kFloat16, subgroups),
+            shaders::softmax_f16_subgroup);
+  EXPECT_EQ(pick(pick(shaders::softmax, none), kFloat16, none), shaders::softmax_f16_tree);
+  EXPECT_EQ(pick(pick(shaders::norm, none), kBFloat16, none), shaders::norm_bf16_tree);
+  EXPECT_EQ(pick(pick(shaders::loss, none), kInt32, none), shaders::loss_word_tree);
 }
 
 }  // namespace

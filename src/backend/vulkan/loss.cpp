@@ -49,11 +49,11 @@ void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& tar
                 static_cast<uint32_t>(grad_losses.storage_offset()),
                 0};
   std::memcpy(push.ignore_index, &ignore_index, 8);
-  uint32_t subgroup_reduce = context().features().subgroup_arithmetic() ? 1u : 0u;
+  const Variants& variants = pick(shaders::loss, context().features());
   CheckContext context =
       check_context("cross_entropy", 1, {"logits", &logits.shape()}, {"target", &target.shape()});
-  launch_checked(pick_variant(*this, shaders::loss, {&out, &logits, &grad_losses}),
-                 {kWorkgroup, subgroup_reduce, static_cast<uint32_t>(logits.dtype())},
+  launch_checked(pick_variant(*this, variants, {&out, &logits, &grad_losses}),
+                 {kWorkgroup, static_cast<uint32_t>(logits.dtype())},
                  {writes(out), reads(logits), reads(index), reads(grad_losses), device_checks()},
                  &push, sizeof push, groups_for(rows, 1),
                  {offsetof(LossPush, check_slot), context});

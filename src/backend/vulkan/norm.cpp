@@ -8,11 +8,15 @@ namespace ember::vulkan {
 
 namespace {
 
-// Specialization constants of norm.comp: workgroup size, workgroup_reduce.glsl's
-// SUBGROUP_REDUCE, and the dtype the 32-bit-word variant reads and writes.
-std::array<uint32_t, 3> norm_constants(const Context& context, const Tensor& x) {
-  return {kWorkgroup, context.features().subgroup_arithmetic() ? 1u : 0u,
-          static_cast<uint32_t>(x.dtype())};
+// Specialization constants of norm.comp: workgroup size and the dtype the 32-bit-word
+// variant reads and writes.
+std::array<uint32_t, 2> norm_constants(const Tensor& x) {
+  return {kWorkgroup, static_cast<uint32_t>(x.dtype())};
+}
+
+// norm.comp's storage variants with the workgroup reduction the device can run.
+const Variants& norm_variants(const Context& context) {
+  return pick(shaders::norm, context.features());
 }
 
 uint32_t offset_of(const Tensor& t) {
@@ -43,7 +47,7 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
                 offset_of(bias),
                 0};
   // Absent weight or bias: x stands in for the binding; the shader does not read it.
-  launch(pick_variant(*this, shaders::norm, {&out, &x}), norm_constants(context(), x),
+  launch(pick_variant(*this, norm_variants(context()), {&out, &x}), norm_constants(x),
          {writes(out), writes(mean), writes(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(bias.defined() ? bias : x), reads(x)},
          &push, sizeof push, groups_for(rows, 1));
@@ -70,7 +74,7 @@ void VulkanBackend::layer_norm_backward(const Tensor& grad_out, const Tensor& x,
                 offset_of(weight),
                 0,
                 offset_of(grad_out)};
-  launch(pick_variant(*this, shaders::norm, {&grad_x, &x, &grad_out}), norm_constants(context(), x),
+  launch(pick_variant(*this, norm_variants(context()), {&grad_x, &x, &grad_out}), norm_constants(x),
          {writes(grad_x), reads(mean), reads(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(x), reads(grad_out)},
          &push, sizeof push, groups_for(rows, 1));

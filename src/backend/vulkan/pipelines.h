@@ -40,6 +40,13 @@ struct Pipeline {
 // bool, a device without 16-bit storage) the 32-bit-word variant.
 ShaderId pick(const Variants& variants, DType dtype, const DeviceFeatures& features);
 
+// The build of a workgroup reduction the device can run: subgroup arithmetic where it has
+// it, else the shared-memory tree.
+template <typename Shader>
+const Shader& pick(const Reductions<Shader>& builds, const DeviceFeatures& features) {
+  return features.subgroup_arithmetic() ? builds.subgroup : builds.tree;
+}
+
 class Pipelines {
  public:
   explicit Pipelines(const Context& context) : context_(context) {}

@@ -24,20 +24,16 @@ DType partial_dtype(ReduceOp op, DType dtype) {
   return is_floating_point(dtype) ? kFloat32 : kInt64;
 }
 
-// workgroup_reduce.glsl's SUBGROUP_REDUCE.
-uint32_t subgroup_reduce(const VulkanBackend& backend) {
-  return backend.context().features().subgroup_arithmetic() ? 1u : 0u;
+// reduce.comp with the workgroup reduction the device can run.
+ShaderId reduce_shader(const VulkanBackend& backend) {
+  return pick(shaders::reduce, backend.context().features());
 }
 
-// Specialization constants of reduce.comp: workgroup size, op, dtypes, scheme, subgroups.
-std::array<uint32_t, 6> reduce_constants(const VulkanBackend& backend, ReduceOp op,
-                                         const Tensor& src, const Tensor& out, bool columns) {
-  return {kWorkgroup,
-          static_cast<uint32_t>(op),
-          static_cast<uint32_t>(src.dtype()),
-          static_cast<uint32_t>(out.dtype()),
-          columns ? 1u : 0u,
-          subgroup_reduce(backend)};
+// Specialization constants of reduce.comp: workgroup size, op, dtypes, scheme.
+std::array<uint32_t, 5> reduce_constants(ReduceOp op, const Tensor& src, const Tensor& out,
+                                         bool columns) {
+  return {kWorkgroup, static_cast<uint32_t>(op), static_cast<uint32_t>(src.dtype()),
+          static_cast<uint32_t>(out.dtype()), columns ? 1u : 0u};
 }
 
 // Reduces the rows of contiguous src [outer, count] into out [outer].
@@ -59,12 +55,12 @@ void reduce_rows(VulkanBackend& backend, ReduceOp op, const Tensor& src, uint32_
     push.out_offset = 0;
     push.chunk = kRowChunk;
     push.chunks = chunks;
-    backend.launch(shaders::reduce, reduce_constants(backend, first, src, partial, false),
+    backend.launch(reduce_shader(backend), reduce_constants(first, src, partial, false),
                    {writes(partial), reads(src)}, &push, sizeof push,
                    groups_for(uint64_t{outer} * chunks, 1));
     return reduce_rows(backend, op, partial, outer, chunks, divisor, out);
   }
-  backend.launch(shaders::reduce, reduce_constants(backend, op, src, out, false),
+  backend.launch(reduce_shader(backend), reduce_constants(op, src, out, false),
                  {writes(out), reads(src)}, &push, sizeof push, groups_for(outer, 1));
 }
 
@@ -127,7 +123,7 @@ void VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64
                   count,
                   1,
                   divisor};
-  launch(shaders::reduce, reduce_constants(*this, op, src, out, true), {writes(out), reads(src)},
+  launch(reduce_shader(*this), reduce_constants(op, src, out, true), {writes(out), reads(src)},
          &push, sizeof push, groups_for(uint64_t{outer} * inner));
 }
 
@@ -142,15 +138,11 @@ void VulkanBackend::cumsum(const Tensor& x, int64_t dim, const Tensor& out) {
   Tensor src = contiguous_copy(x, *this);
   Around32 s = around32(x.shape(), dim);
   for (uint32_t begin = 0; begin < s.n; begin += kMaxLoopIterations) {
-    CumsumPush push{s.outer,
-                    s.n,
-                    s.inner,
-                    static_cast<uint32_t>(x.dtype()),
-                    static_cast<uint32_t>(src.storage_offset()),
-                    begin,
-                    std::min(s.n, begin + kMaxLoopIterations)};
-    launch(shaders::cumsum, {kWorkgroup}, {writes(out), reads(src)}, &push, sizeof push,
-           groups_for(uint64_t{s.outer} * s.inner));
+    CumsumPush push{s.outer, s.n,
+                    s.inner, static_cast<uint32_t>(src.storage_offset()),
+                    begin,   std::min(s.n, begin + kMaxLoopIterations)};
+    launch(shaders::cumsum, {kWorkgroup, static_cast<uint32_t>(x.dtype())},
+           {writes(out), reads(src)}, &push, sizeof push, groups_for(uint64_t{s.outer} * s.inner));
   }
 }
 
@@ -183,9 +175,9 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
                    columns ? 1u : 0u, static_cast<uint32_t>(src.storage_offset())};
   // The shader writes out[i - x_offset]; out is fresh and contiguous like src.
   Groups groups = columns ? groups_for(uint64_t{s.outer} * s.inner) : groups_for(s.outer, 1);
-  launch(pick_variant(*this, shaders::softmax, {&out, &src}),
-         {kWorkgroup, subgroup_reduce(*this), static_cast<uint32_t>(x.dtype())},
-         {writes(out), reads(src)}, &push, sizeof push, groups);
+  launch(pick_variant(*this, pick(shaders::softmax, context().features()), {&out, &src}),
+         {kWorkgroup, static_cast<uint32_t>(x.dtype())}, {writes(out), reads(src)}, &push,
+         sizeof push, groups);
 }
 
 }  // namespace ember::vulkan

@@ -20,6 +20,14 @@ struct Variants {
   ShaderId word, f32, f16, bf16;
 };
 
+// A shader that reduces across a workgroup (shaders/workgroup_reduce.glsl), built twice:
+// with subgroup arithmetic, and with a shared-memory tree whose modules declare no
+// subgroup capability, for devices without it. Shader is a ShaderId or a Variants.
+template <typename Shader>
+struct Reductions {
+  Shader subgroup, tree;
+};
+
 // A shader's SPIR-V as embedded in the library.
 struct ShaderCode {
   const unsigned char* spirv;

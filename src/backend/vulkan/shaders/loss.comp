@@ -30,10 +30,9 @@ layout(push_constant) uniform Push {
 
 #define CHECK_TARGET 1u
 
-#define SUBGROUP_REDUCE_ID 1
 #include "workgroup_reduce.glsl"
 // The dtype of every DATA_TENSOR, for the 32-bit-word variant.
-layout(constant_id = 2) const uint DTYPE = DT_F32;
+layout(constant_id = 1) const uint DTYPE = DT_F32;
 
 float logit_at(uint i) { return logits_data_load_float(i, DTYPE); }
 

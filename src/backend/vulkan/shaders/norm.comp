@@ -29,10 +29,9 @@ layout(push_constant) uniform Push {
   uint grad_offset;
 } pc;
 
-#define SUBGROUP_REDUCE_ID 1
 #include "workgroup_reduce.glsl"
 // The dtype of every DATA_TENSOR, for the 32-bit-word variant.
-layout(constant_id = 2) const uint DTYPE = DT_F32;
+layout(constant_id = 1) const uint DTYPE = DT_F32;
 
 float x_at(uint i) { return x_data_load_float(i, DTYPE); }
 float grad_at(uint i) { return grad_data_load_float(i, DTYPE); }

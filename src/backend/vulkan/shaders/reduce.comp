@@ -38,7 +38,6 @@ layout(constant_id = 1) const uint OP = 0;
 layout(constant_id = 2) const uint DTYPE = DT_F32;
 layout(constant_id = 3) const uint OUT_DTYPE = DT_F32;
 layout(constant_id = 4) const bool COLUMNS = false;
-#define SUBGROUP_REDUCE_ID 5
 #define WORKGROUP_REDUCE_INT64
 #include "workgroup_reduce.glsl"
 

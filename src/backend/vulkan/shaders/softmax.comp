@@ -19,10 +19,9 @@ layout(push_constant) uniform Push {
   uint x_offset;
 } pc;
 
-#define SUBGROUP_REDUCE_ID 1
 #include "workgroup_reduce.glsl"
 // x's and out's dtype, for the 32-bit-word variant.
-layout(constant_id = 2) const uint DTYPE = DT_F32;
+layout(constant_id = 1) const uint DTYPE = DT_F32;
 
 float x_at(uint i) { return x_data_load_float(i, DTYPE); }
 

@@ -2,22 +2,24 @@
 // invocation passes its value and every invocation gets the result. Call them from
 // workgroup-uniform control flow (they hold barriers).
 //
-// With SUBGROUP_REDUCE (a specialization constant the host sets from
-// DeviceFeatures::subgroup_arithmetic) each subgroup reduces with
-// GL_KHR_shader_subgroup_arithmetic, and invocation 0 combines one value per subgroup
-// in subgroup order; without it a shared-memory tree combines the invocations in pairs
-// (the workgroup size must then be a power of two). Neither assumes a subgroup size, and
-// each order is fixed, so results repeat bit for bit on one device and path; the two
-// paths may differ in the last bits of a sum.
+// The variant macro EMBER_SUBGROUP_REDUCE (variants.cmake) selects the path. With 1 each
+// subgroup reduces with GL_KHR_shader_subgroup_arithmetic, and invocation 0 combines one
+// value per subgroup in subgroup order; with 0 a shared-memory tree combines the
+// invocations in pairs (the workgroup size must then be a power of two), and the module
+// declares no subgroup capability, so a device without subgroup arithmetic can create its
+// pipeline. Neither assumes a subgroup size, and each order is fixed, so results repeat bit
+// for bit on one device and path; the two paths may differ in the last bits of a sum.
 //
-// The including shader defines SUBGROUP_REDUCE_ID, the constant_id of SUBGROUP_REDUCE,
-// and, for the int64 reductions, WORKGROUP_REDUCE_INT64 and the int_combine and
-// int_better its op uses (those always take the tree: subgroup operations on 64-bit
-// integers need a feature Ember does not enable).
+// For the int64 reductions the including shader defines WORKGROUP_REDUCE_INT64 and the
+// int_combine and int_better its op uses (those always take the tree: subgroup operations
+// on 64-bit integers need a feature Ember does not enable).
+#ifndef EMBER_SUBGROUP_REDUCE
+#error "EMBER_SUBGROUP_REDUCE (0 or 1) must come from the variant table"
+#endif
+#if EMBER_SUBGROUP_REDUCE
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
-
-layout(constant_id = SUBGROUP_REDUCE_ID) const bool SUBGROUP_REDUCE = false;
+#endif
 
 #define REDUCE_SUM 0u
 #define REDUCE_PROD 1u
@@ -55,6 +57,7 @@ bool reduce_arg_takes(float a, uint a_index, float b, uint b_index, bool is_max)
           (!reduce_better(a, b, is_max) && b_index < a_index));
 }
 
+#if EMBER_SUBGROUP_REDUCE
 // GLSL's subgroupMax and subgroupMin leave NaN undefined, so it is counted apart.
 float subgroup_reduce(uint op, float value) {
   switch (op) {
@@ -86,6 +89,8 @@ float combine_subgroups(uint op, float partial) {
   return result;
 }
 
+#endif
+
 float tree_reduce(uint op, float value) {
   uint t = gl_LocalInvocationIndex;
   reduce_value[t] = value;
@@ -103,13 +108,17 @@ float tree_reduce(uint op, float value) {
 
 // op is one of REDUCE_SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN.
 float workgroup_reduce(uint op, float value) {
-  if (SUBGROUP_REDUCE) return combine_subgroups(op, subgroup_reduce(op, value));
+#if EMBER_SUBGROUP_REDUCE
+  return combine_subgroups(op, subgroup_reduce(op, value));
+#else
   return tree_reduce(op, value);
+#endif
 }
 
 float workgroup_sum(float value) { return workgroup_reduce(REDUCE_SUM, value); }
 float workgroup_max(float value) { return workgroup_reduce(REDUCE_MAX, value); }
 
+#if EMBER_SUBGROUP_REDUCE
 // One subgroup's best (value, index): a NaN if it has one, else the extreme value; of
 // equal values the lowest index.
 void subgroup_arg(inout float value, inout uint index, bool is_max) {
@@ -147,6 +156,8 @@ void combine_subgroup_args(inout float value, inout uint index, bool is_max) {
   barrier();
 }
 
+#endif
+
 void tree_arg(inout float value, inout uint index, bool is_max) {
   uint t = gl_LocalInvocationIndex;
   reduce_value[t] = value;
@@ -169,12 +180,12 @@ void tree_arg(inout float value, inout uint index, bool is_max) {
 // argmax (is_max) or argmin of (value, index) pairs; REDUCE_NO_INDEX marks an
 // invocation with no element, and the result's index is REDUCE_NO_INDEX when none has one.
 void workgroup_arg(inout float value, inout uint index, bool is_max) {
-  if (SUBGROUP_REDUCE) {
-    subgroup_arg(value, index, is_max);
-    combine_subgroup_args(value, index, is_max);
-  } else {
-    tree_arg(value, index, is_max);
-  }
+#if EMBER_SUBGROUP_REDUCE
+  subgroup_arg(value, index, is_max);
+  combine_subgroup_args(value, index, is_max);
+#else
+  tree_arg(value, index, is_max);
+#endif
 }
 
 #ifdef WORKGROUP_REDUCE_INT64
