@@ -2,10 +2,10 @@
 # Every embedded shader must be valid SPIR-V for Vulkan 1.1, use no float64 and no 64-bit
 # atomics (DESIGN §1.6), and translate to Metal Shading Language as MoltenVK will. Only the
 # variants with 16-bit tensors (named with f16 or bf16: unary_f16, unary_f32_from_bf16) may
-# need 16-bit storage: the others are what a device without it runs. A workgroup
-# reduction's tree builds (named with tree: reduce_tree, softmax_f16_tree) are what a
-# device without subgroup arithmetic runs, so they may declare no subgroup capability,
-# and its subgroup builds must declare subgroup arithmetic.
+# need 16-bit storage: the others are what a device without it runs. Likewise only the
+# subgroup builds of a workgroup reduction (reduce_subgroup, softmax_f16_subgroup) may
+# declare subgroup capabilities, and they must declare subgroup arithmetic: every other
+# module, the tree builds among them, is what a device without it runs.
 # Usage: check.sh SPIRV_DIR
 set -eu
 dir=$1
@@ -30,15 +30,15 @@ for spv in "$dir"/*.spv; do
       ;;
   esac
   case "$name" in
-    *_tree)
-      if echo "$capabilities" | grep -q GroupNonUniform; then
-        echo "$name: a tree build declares a subgroup capability"
-        exit 1
-      fi
-      ;;
     *_subgroup)
       if ! echo "$capabilities" | grep -qw GroupNonUniformArithmetic; then
         echo "$name: a subgroup build lacks GroupNonUniformArithmetic"
+        exit 1
+      fi
+      ;;
+    *)
+      if echo "$capabilities" | grep -q GroupNonUniform; then
+        echo "$name: declares a subgroup capability but is no subgroup build"
         exit 1
       fi
       ;;
