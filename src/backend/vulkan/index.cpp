@@ -29,11 +29,9 @@ void set_layout(IndexPush& push, const Shape& index_shape, const Shape& indexed,
 
 // The push constants of the modes that walk a 1-D index along dim of `indexed`
 // (Select, IndexAdd): [outer, dim, inner] around it, and count = the index's length.
-IndexPush along_dim(IndexMode mode, const Tensor& indexed, int64_t dim, const Tensor& index) {
+IndexPush along_dim(const Tensor& indexed, int64_t dim, const Tensor& index) {
   Around32 s = around32(indexed.shape(), dim);
   IndexPush push{};
-  push.mode = static_cast<uint32_t>(mode);
-  push.dtype = static_cast<uint32_t>(indexed.dtype());
   push.outer = s.outer;
   push.inner = s.inner;
   push.count = static_cast<uint32_t>(index.numel());
@@ -50,21 +48,22 @@ CheckContext index_context(const char* primitive, int64_t dim, const Tensor& ind
   return check_context(primitive, dim, {"input", &indexed.shape()}, {"index", &index.shape()});
 }
 
-// source is x (or src for the adds), contiguous; push is filled but for the offsets and
-// the walk. The adds walk `steps` in pieces that keep each shader loop short.
-void launch_index(VulkanBackend& backend, IndexPush& push, const Tensor& out, const Tensor& source,
-                  const Tensor& index, const CheckContext& context, uint64_t items,
-                  uint32_t steps = 1) {
+// source is x (or src for the adds), contiguous, of out's dtype; push is filled but for
+// the offsets and the walk. The adds walk `steps` in pieces that keep each shader loop short.
+void launch_index(VulkanBackend& backend, IndexMode mode, IndexPush& push, const Tensor& out,
+                  const Tensor& source, const Tensor& index, const CheckContext& context,
+                  uint64_t items, uint32_t steps = 1) {
   push.index_offset = static_cast<uint32_t>(index.storage_offset());
   push.x_offset = static_cast<uint32_t>(source.storage_offset());
   push.out_offset = static_cast<uint32_t>(out.storage_offset());
   for (uint32_t begin = 0; begin < steps; begin += kMaxLoopIterations) {
     push.begin = begin;
     push.end = std::min(steps, begin + kMaxLoopIterations);
-    backend.launch_checked(shaders::index, {kWorkgroup},
-                           {writes(out), reads(source), reads(index), backend.device_checks()},
-                           &push, sizeof push, groups_for(items),
-                           {offsetof(IndexPush, check_slot), context});
+    backend.launch_checked(
+        shaders::index,
+        {kWorkgroup, static_cast<uint32_t>(mode), static_cast<uint32_t>(out.dtype())},
+        {writes(out), reads(source), reads(index), backend.device_checks()}, &push, sizeof push,
+        groups_for(items), {offsetof(IndexPush, check_slot), context});
   }
 }
 
@@ -92,7 +91,6 @@ Tensor sorted_keys(VulkanBackend& backend, const Tensor& index, uint32_t dim_siz
   uint32_t keys_count = static_cast<uint32_t>(sort_keys_for(index.numel()));
   Tensor keys = make_tensor({keys_count}, kInt64, index.device(), "index_add");
   IndexSortPush push{};
-  push.mode = static_cast<uint32_t>(SortMode::TilesFromIndex);
   push.count = static_cast<uint32_t>(index.numel());
   push.keys_count = keys_count;
   push.dim_size = dim_size;
@@ -101,17 +99,18 @@ Tensor sorted_keys(VulkanBackend& backend, const Tensor& index, uint32_t dim_siz
   push.last_block = kSortTile;
   Groups groups = groups_for(keys_count / 2);
   std::initializer_list<BufferUse> buffers{writes(keys), reads(index), backend.device_checks()};
-  backend.launch_checked(shaders::index_sort, {kWorkgroup}, buffers, &push, sizeof push, groups,
-                         {offsetof(IndexSortPush, check_slot), context});
+  backend.launch_checked(
+      shaders::index_sort, {kWorkgroup, static_cast<uint32_t>(SortMode::TilesFromIndex)}, buffers,
+      &push, sizeof push, groups, {offsetof(IndexSortPush, check_slot), context});
   for (uint32_t block = 2 * kSortTile; block <= keys_count; block *= 2) {
-    push.mode = static_cast<uint32_t>(SortMode::Step);
     push.first_block = push.last_block = block;
     for (uint32_t stride = block / 2; stride >= kSortTile; stride /= 2) {
       push.stride = stride;
-      backend.launch(shaders::index_sort, {kWorkgroup}, buffers, &push, sizeof push, groups);
+      backend.launch(shaders::index_sort, {kWorkgroup, static_cast<uint32_t>(SortMode::Step)},
+                     buffers, &push, sizeof push, groups);
     }
-    push.mode = static_cast<uint32_t>(SortMode::Tiles);
-    backend.launch(shaders::index_sort, {kWorkgroup}, buffers, &push, sizeof push, groups);
+    backend.launch(shaders::index_sort, {kWorkgroup, static_cast<uint32_t>(SortMode::Tiles)},
+                   buffers, &push, sizeof push, groups);
   }
   return keys;
 }
@@ -126,7 +125,6 @@ void bucketed_index_add(VulkanBackend& backend, const Tensor& out, int64_t dim, 
   Tensor keys = sorted_keys(backend, index, s.n, context);
   Tensor carry = make_tensor({2, s.inner}, kFloat32, out.device(), "index_add");
   IndexBucketAddPush push{};
-  push.dtype = static_cast<uint32_t>(out.dtype());
   push.count = tokens;
   push.inner = s.inner;
   push.src_offset = static_cast<uint32_t>(src.storage_offset());
@@ -136,7 +134,7 @@ void bucketed_index_add(VulkanBackend& backend, const Tensor& out, int64_t dim, 
   for (uint32_t begin = 0; begin < tokens; begin += slots, ++push.launch) {
     push.begin = begin;
     push.end = std::min(tokens, begin + slots);
-    backend.launch(shaders::index_bucket_add, {kWorkgroup},
+    backend.launch(shaders::index_bucket_add, {kWorkgroup, static_cast<uint32_t>(out.dtype())},
                    {writes(out), reads(src), reads(keys), writes(carry)}, &push, sizeof push,
                    groups_for(uint64_t{push.end - begin} * s.inner));
   }
@@ -154,9 +152,9 @@ void VulkanBackend::index_select(const Tensor& x, int64_t dim, const Tensor& ind
   }
   if (out.numel() == 0) return;
   Tensor src = contiguous_copy(x, *this), positions = contiguous_copy(index, *this);
-  IndexPush push = along_dim(IndexMode::Select, x, dim, index);
-  launch_index(*this, push, out, src, positions, index_context("index_select", dim, x, index),
-               static_cast<uint64_t>(out.numel()));
+  IndexPush push = along_dim(x, dim, index);
+  launch_index(*this, IndexMode::Select, push, out, src, positions,
+               index_context("index_select", dim, x, index), static_cast<uint64_t>(out.numel()));
 }
 
 void VulkanBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) {
@@ -168,11 +166,9 @@ void VulkanBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, co
   if (out.numel() == 0) return;
   Tensor src = contiguous_copy(x, *this), positions = contiguous_copy(index, *this);
   IndexPush push{};
-  push.mode = static_cast<uint32_t>(IndexMode::Gather);
-  push.dtype = static_cast<uint32_t>(x.dtype());
   set_layout(push, index.shape(), x.shape(), dim);
-  launch_index(*this, push, out, src, positions, index_context("gather", dim, x, index),
-               static_cast<uint64_t>(out.numel()));
+  launch_index(*this, IndexMode::Gather, push, out, src, positions,
+               index_context("gather", dim, x, index), static_cast<uint64_t>(out.numel()));
 }
 
 void VulkanBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
@@ -189,10 +185,9 @@ void VulkanBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& in
       contiguous_copy(make_view(src, index.shape(), src.strides(), src.storage_offset()), *this);
   Tensor positions = contiguous_copy(index, *this);
   IndexPush push{};
-  push.mode = static_cast<uint32_t>(IndexMode::ScatterAdd);
-  push.dtype = static_cast<uint32_t>(out.dtype());
   set_layout(push, index.shape(), out.shape(), dim);
-  launch_index(*this, push, out, values, positions, index_context("scatter_add", dim, out, index),
+  launch_index(*this, IndexMode::ScatterAdd, push, out, values, positions,
+               index_context("scatter_add", dim, out, index),
                static_cast<uint64_t>(index.numel() / index.shape()[dim]),
                static_cast<uint32_t>(index.shape()[dim]));
 }
@@ -210,9 +205,9 @@ void VulkanBackend::index_add(const Tensor& out, int64_t dim, const Tensor& inde
   if (bucketed(*this, out, dim, index)) {
     return bucketed_index_add(*this, out, dim, positions, values, context);
   }
-  IndexPush push = along_dim(IndexMode::IndexAdd, out, dim, index);
-  launch_index(*this, push, out, values, positions, context, uint64_t{push.outer} * push.inner,
-               push.count);
+  IndexPush push = along_dim(out, dim, index);
+  launch_index(*this, IndexMode::IndexAdd, push, out, values, positions, context,
+               uint64_t{push.outer} * push.inner, push.count);
 }
 
 }  // namespace ember::vulkan

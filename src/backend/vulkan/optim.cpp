@@ -81,7 +81,6 @@ void VulkanBackend::adam_dispatch(std::span<const AdamTensors> group, const Adam
   add(&AdamTensors::grad, false);
   buffers.push_back({table_buffer, false});
   AdamPush push{static_cast<uint32_t>(group.size()),
-                step.decoupled_weight_decay ? 1u : 0u,
                 static_cast<float>(step.beta1),
                 static_cast<float>(step.beta2),
                 static_cast<float>(step.weight_decay),
@@ -90,7 +89,8 @@ void VulkanBackend::adam_dispatch(std::span<const AdamTensors> group, const Adam
                 static_cast<float>(std::sqrt(1 - std::pow(step.beta2, step.step))),
                 static_cast<float>(step.eps)};
   DType dtype = group[0].param.dtype();
-  const uint32_t constants[] = {kWorkgroup, static_cast<uint32_t>(dtype)};
+  const uint32_t constants[] = {kWorkgroup, static_cast<uint32_t>(dtype),
+                                step.decoupled_weight_decay ? 1u : 0u};
   const uint32_t counts[] = {kAdamTensors, kAdamTensors, kAdamTensors, kAdamTensors, 1};
   static_assert(4 * kAdamTensors + 1 <= kAdamDescriptors);
   launch(pick(shaders::optim, dtype, context_.features()), constants, counts, buffers, &push,

@@ -46,15 +46,14 @@ struct WherePush {
 // shaders/index.comp
 inline constexpr int kMaxIndexDims = 6;
 struct IndexPush {
-  uint32_t mode, dtype, outer, inner, count, dim_size, dim, index_offset, x_offset, out_offset,
-      begin, end;
+  uint32_t outer, inner, count, dim_size, dim, index_offset, x_offset, out_offset, begin, end;
   uint32_t sizes[kMaxIndexDims], strides[kMaxIndexDims];
   uint32_t check_slot;
 };
-#define EMBER_PUSH_FIELDS_IndexPush(F)                                                             \
-  F(mode)                                                                                          \
-  F(dtype) F(outer) F(inner) F(count) F(dim_size) F(dim) F(index_offset) F(x_offset) F(out_offset) \
-      F(begin) F(end) F(sizes) F(strides) F(check_slot)
+#define EMBER_PUSH_FIELDS_IndexPush(F)                                                           \
+  F(outer)                                                                                       \
+  F(inner) F(count) F(dim_size) F(dim) F(index_offset) F(x_offset) F(out_offset) F(begin) F(end) \
+      F(sizes) F(strides) F(check_slot)
 
 // shaders/loss.comp
 struct LossPush {
@@ -79,19 +78,18 @@ struct MatmulPush {
 
 // shaders/index_sort.comp
 struct IndexSortPush {
-  uint32_t mode, count, keys_count, dim_size, index_offset, first_block, last_block, stride,
-      check_slot;
+  uint32_t count, keys_count, dim_size, index_offset, first_block, last_block, stride, check_slot;
 };
-#define EMBER_PUSH_FIELDS_IndexSortPush(F)                                                \
-  F(mode) F(count) F(keys_count) F(dim_size) F(index_offset) F(first_block) F(last_block) \
-      F(stride) F(check_slot)
+#define EMBER_PUSH_FIELDS_IndexSortPush(F) \
+  F(count)                                 \
+  F(keys_count) F(dim_size) F(index_offset) F(first_block) F(last_block) F(stride) F(check_slot)
 
 // shaders/index_bucket_add.comp
 struct IndexBucketAddPush {
-  uint32_t dtype, count, inner, src_offset, out_offset, begin, end, launch;
+  uint32_t count, inner, src_offset, out_offset, begin, end, launch;
 };
 #define EMBER_PUSH_FIELDS_IndexBucketAddPush(F) \
-  F(dtype) F(count) F(inner) F(src_offset) F(out_offset) F(begin) F(end) F(launch)
+  F(count) F(inner) F(src_offset) F(out_offset) F(begin) F(end) F(launch)
 
 // shaders/norm.comp
 struct NormPush {
@@ -106,22 +104,20 @@ struct NormPush {
 
 // shaders/optim.comp
 struct AdamPush {
-  uint32_t count, decoupled;
+  uint32_t count;
   float beta1, beta2, weight_decay, decay, step_size, sqrt_c2, eps;
 };
 #define EMBER_PUSH_FIELDS_AdamPush(F) \
-  F(count) F(decoupled) F(beta1) F(beta2) F(weight_decay) F(decay) F(step_size) F(sqrt_c2) F(eps)
+  F(count) F(beta1) F(beta2) F(weight_decay) F(decay) F(step_size) F(sqrt_c2) F(eps)
 
 // shaders/random.comp
 struct RandomPush {
-  uint32_t n, distribution, dtype, out_offset, key[2], counter[2];
+  uint32_t n, out_offset, key[2], counter[2];
   float low, span, below_high;
   uint32_t low_int[2], range[2];
 };
-#define EMBER_PUSH_FIELDS_RandomPush(F)                                                            \
-  F(n)                                                                                             \
-  F(distribution) F(dtype) F(out_offset) F(key) F(counter) F(low) F(span) F(below_high) F(low_int) \
-      F(range)
+#define EMBER_PUSH_FIELDS_RandomPush(F) \
+  F(n) F(out_offset) F(key) F(counter) F(low) F(span) F(below_high) F(low_int) F(range)
 
 // shaders/reduce.comp
 struct ReducePush {
@@ -140,9 +136,9 @@ struct SoftmaxPush {
 
 // shaders/cumsum.comp
 struct CumsumPush {
-  uint32_t outer, n, inner, dtype, x_offset, begin, end;
+  uint32_t outer, n, inner, x_offset, begin, end;
 };
-#define EMBER_PUSH_FIELDS_CumsumPush(F) F(outer) F(n) F(inner) F(dtype) F(x_offset) F(begin) F(end)
+#define EMBER_PUSH_FIELDS_CumsumPush(F) F(outer) F(n) F(inner) F(x_offset) F(begin) F(end)
 
 static_assert(sizeof(UnaryPush) <= kPushConstantBytes && sizeof(BinaryPush) <= kPushConstantBytes &&
               sizeof(WherePush) <= kPushConstantBytes && sizeof(IndexPush) <= kPushConstantBytes &&

@@ -48,8 +48,6 @@ void VulkanBackend::random(Distribution distribution, uint64_t seed, uint64_t of
               ", ", b, ")");
   RandomPush push{};
   push.n = static_cast<uint32_t>(out.numel());
-  push.distribution = static_cast<uint32_t>(distribution);
-  push.dtype = static_cast<uint32_t>(out.dtype());
   push.out_offset = static_cast<uint32_t>(out.storage_offset());
   push.key[0] = static_cast<uint32_t>(seed);
   push.key[1] = static_cast<uint32_t>(seed >> 32);
@@ -64,8 +62,9 @@ void VulkanBackend::random(Distribution distribution, uint64_t seed, uint64_t of
   std::memcpy(push.low_int, &low_int, 8);
   std::memcpy(push.range, &range, 8);
   uint64_t per_block = integer && out.dtype() == kInt64 ? 2 : 4;
-  launch(pick_variant(*this, shaders::random, {&out}), {kWorkgroup}, {writes(out)}, &push,
-         sizeof push, groups_for((out.numel() + per_block - 1) / per_block));
+  launch(pick_variant(*this, shaders::random, {&out}),
+         {kWorkgroup, static_cast<uint32_t>(distribution), static_cast<uint32_t>(out.dtype())},
+         {writes(out)}, &push, sizeof push, groups_for((out.numel() + per_block - 1) / per_block));
 }
 
 }  // namespace ember::vulkan

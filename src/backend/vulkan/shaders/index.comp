@@ -22,9 +22,10 @@ TENSOR(index_words, 2)
 #define MODE_SCATTER_ADD 3u
 #define CHECK_INDEX 2u
 
+layout(constant_id = 1) const uint MODE = MODE_SELECT;
+layout(constant_id = 2) const uint DTYPE = DT_F32;
+
 layout(push_constant) uniform Push {
-  uint mode;
-  uint dtype;
   uint outer;
   uint inner;
   uint count;       // L, or the size of dim in index's shape
@@ -53,33 +54,33 @@ int64_t checked_index(uint i) {
 void copy_element(uint to, uint from) {
   to += pc.out_offset;
   from += pc.x_offset;
-  if (is_floating(pc.dtype)) {
-    out_data_store_float(to, pc.dtype, x_data_load_float(from, pc.dtype));
+  if (is_floating(DTYPE)) {
+    out_data_store_float(to, DTYPE, x_data_load_float(from, DTYPE));
   } else {
-    out_data_store_int(to, pc.dtype, x_data_load_int(from, pc.dtype));
+    out_data_store_int(to, DTYPE, x_data_load_int(from, DTYPE));
   }
 }
 
 void add_element(uint to, uint from) {
   to += pc.out_offset;
   from += pc.x_offset;
-  if (is_floating(pc.dtype)) {
-    float sum = out_data_load_float(to, pc.dtype) + x_data_load_float(from, pc.dtype);
-    out_data_store_float(to, pc.dtype, sum);
+  if (is_floating(DTYPE)) {
+    float sum = out_data_load_float(to, DTYPE) + x_data_load_float(from, DTYPE);
+    out_data_store_float(to, DTYPE, sum);
   } else {
-    int64_t sum = out_data_load_int(to, pc.dtype) + x_data_load_int(from, pc.dtype);
-    out_data_store_int(to, pc.dtype, sum);
+    int64_t sum = out_data_load_int(to, DTYPE) + x_data_load_int(from, DTYPE);
+    out_data_store_int(to, DTYPE, sum);
   }
 }
 
 void main() {
   uint item = global_index();
-  if (pc.mode == MODE_SELECT) {
+  if (MODE == MODE_SELECT) {
     if (item >= pc.outer * pc.count * pc.inner) return;
     uint i = item % pc.inner, l = (item / pc.inner) % pc.count, o = item / (pc.inner * pc.count);
     int64_t at = checked_index(l);
     if (at >= 0l) copy_element(item, (o * pc.dim_size + uint(at)) * pc.inner + i);
-  } else if (pc.mode == MODE_INDEX_ADD) {
+  } else if (MODE == MODE_INDEX_ADD) {
     if (item >= pc.outer * pc.inner) return;
     uint o = item / pc.inner, i = item % pc.inner;
     for (uint l = pc.begin; l < pc.end; ++l) {
@@ -88,7 +89,7 @@ void main() {
     }
   } else {
     // Coordinates of item over index's shape with dim left out (SCATTER_ADD) or in (GATHER).
-    bool gather = pc.mode == MODE_GATHER;
+    bool gather = MODE == MODE_GATHER;
     uint total = 1u;
     for (uint d = 0u; d < 6u; ++d) total *= (gather || d != pc.dim) ? pc.sizes[d] : 1u;
     if (item >= total) return;

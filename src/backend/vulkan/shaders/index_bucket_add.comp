@@ -21,8 +21,9 @@ layout(std430, binding = 3) buffer Carry { float carry[]; };
 
 #define SENTINEL 0xffffffffu
 
+layout(constant_id = 1) const uint DTYPE = DT_F32;  // of out and src, a float dtype
+
 layout(push_constant) uniform Push {
-  uint dtype;  // of out and src, a float dtype
   uint count;  // tokens: the sorted slots that may hold a valid key
   uint inner;
   uint src_offset;
@@ -42,14 +43,14 @@ void main() {
   if (!starts_run && s != pc.begin) return;
   uint carried = (pc.launch & 1u) * pc.inner, carrying = pc.inner - carried;
   uint to = pc.out_offset + v * pc.inner + c;
-  precise float sum = starts_run ? out_data_load_float(to, pc.dtype) : carry[carried + c];
+  precise float sum = starts_run ? out_data_load_float(to, DTYPE) : carry[carried + c];
   uint t = s;
   for (; t < pc.end && keys[t].x == v; ++t) {
-    sum += src_data_load_float(pc.src_offset + keys[t].y * pc.inner + c, pc.dtype);
+    sum += src_data_load_float(pc.src_offset + keys[t].y * pc.inner + c, DTYPE);
   }
   if (t < pc.count && keys[t].x == v) {
     carry[carrying + c] = sum;
   } else {
-    out_data_store_float(to, pc.dtype, sum);
+    out_data_store_float(to, DTYPE, sum);
   }
 }

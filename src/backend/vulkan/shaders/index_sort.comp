@@ -27,8 +27,9 @@ TENSOR(index_words, 1)
 #define CHECK_INDEX 2u
 #define SENTINEL 0xffffffffu
 
+layout(constant_id = 1) const uint MODE = MODE_TILES_FROM_INDEX;
+
 layout(push_constant) uniform Push {
-  uint mode;
   uint count;        // tokens: the index's length
   uint keys_count;   // P
   uint dim_size;     // the size of the indexed dim
@@ -78,7 +79,7 @@ void sort_tile(uint base) {
 }
 
 void main() {
-  if (pc.mode == MODE_STEP) {
+  if (MODE == MODE_STEP) {
     uint pair = global_index();
     if (pair >= pc.keys_count / 2u) return;
     uint lo = pair_start(pair, pc.stride), hi = lo + pc.stride;
@@ -93,7 +94,7 @@ void main() {
   if (group >= pc.keys_count / TILE) return;  // the whole workgroup: barriers stay uniform
   uint base = group * TILE, local = gl_LocalInvocationID.x;
   for (uint i = local; i < TILE; i += gl_WorkGroupSize.x) {
-    tile[i] = pc.mode == MODE_TILES_FROM_INDEX ? token_key(base + i) : keys[base + i];
+    tile[i] = MODE == MODE_TILES_FROM_INDEX ? token_key(base + i) : keys[base + i];
   }
   sort_tile(base);
   for (uint i = local; i < TILE; i += gl_WorkGroupSize.x) keys[base + i] = tile[i];

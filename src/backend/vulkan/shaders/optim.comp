@@ -48,9 +48,11 @@ layout(std430, binding = 2) buffer ExpAvgSq { ELEMENT data[]; } exp_avg_sq[MAX_T
 layout(std430, binding = 3) readonly buffer Grad { ELEMENT data[]; } grad[MAX_TENSORS];
 layout(std430, binding = 4) readonly buffer Table { uint table[]; };
 
+// AdamW: weight decay scales the parameter instead of adding to the gradient.
+layout(constant_id = 2) const bool DECOUPLED = false;
+
 layout(push_constant) uniform Push {
   uint count;  // tensors in this dispatch
-  uint decoupled;
   float beta1;
   float beta2;
   float weight_decay;
@@ -71,7 +73,7 @@ void main() {
   uint v_at = table[base + 4u] + i, g_at = table[base + 5u] + i;
   float p = LOAD(param, t, p_at);
   float g = LOAD(grad, t, g_at);
-  if (pc.decoupled != 0u) {
+  if (DECOUPLED) {
     p *= pc.decay;
   } else {
     g += pc.weight_decay * p;

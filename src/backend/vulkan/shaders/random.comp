@@ -13,10 +13,11 @@ DATA_TENSOR(out_data, 0)
 #define DIST_NORMAL 1u
 #define DIST_INTEGER 2u
 
+layout(constant_id = 1) const uint DISTRIBUTION = DIST_UNIFORM;
+layout(constant_id = 2) const uint DTYPE = DT_F32;
+
 layout(push_constant) uniform Push {
   uint n;
-  uint distribution;
-  uint dtype;
   uint out_offset;
   uvec2 key;
   uvec2 counter;     // offset, as two words
@@ -47,26 +48,26 @@ float to_float_nonzero(uint x) { return float((x >> 8) + 1u) * 5.960464477539062
 
 void main() {
   uint block = global_index();
-  bool wide = pc.distribution == DIST_INTEGER && pc.dtype == DT_I64;
+  bool wide = DISTRIBUTION == DIST_INTEGER && DTYPE == DT_I64;
   uint per_block = wide ? 2u : 4u;
   uint first = block * per_block;
   if (first >= pc.n) return;
   uint64_t c = packUint2x32(pc.counter) + uint64_t(block);
   uvec4 r = philox(uvec4(unpackUint2x32(c), 0u, 0u), pc.key);
   uint count = min(per_block, pc.n - first);
-  if (pc.distribution == DIST_UNIFORM) {
+  if (DISTRIBUTION == DIST_UNIFORM) {
     for (uint j = 0u; j < count; ++j) {
-      out_data_store_float(pc.out_offset + first + j, pc.dtype,
+      out_data_store_float(pc.out_offset + first + j, DTYPE,
                            min(pc.low + pc.span * to_float(r[j]), pc.below_high));
     }
-  } else if (pc.distribution == DIST_NORMAL) {
+  } else if (DISTRIBUTION == DIST_NORMAL) {
     for (uint j = 0u; j < count; j += 2u) {
       float radius = sqrt(-2.0 * log(to_float_nonzero(r[j])));
       float angle = 6.283185307179586 * to_float(r[j + 1u]);
-      out_data_store_float(pc.out_offset + first + j, pc.dtype,
+      out_data_store_float(pc.out_offset + first + j, DTYPE,
                            pc.low + pc.span * radius * cos(angle));
       if (j + 1u < count) {
-        out_data_store_float(pc.out_offset + first + j + 1u, pc.dtype,
+        out_data_store_float(pc.out_offset + first + j + 1u, DTYPE,
                              pc.low + pc.span * radius * sin(angle));
       }
     }
@@ -75,7 +76,7 @@ void main() {
     uint64_t range = packUint2x32(uvec2(pc.range_lo, pc.range_hi));
     for (uint j = 0u; j < count; ++j) {
       uint64_t x = wide ? packUint2x32(uvec2(r[2u * j], r[2u * j + 1u])) : uint64_t(r[j]);
-      out_data_store_int(pc.out_offset + first + j, pc.dtype, int64_t(low + x % range));
+      out_data_store_int(pc.out_offset + first + j, DTYPE, int64_t(low + x % range));
     }
   }
 }
