@@ -41,7 +41,6 @@ void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& tar
   Tensor index = contiguous_copy(target, *this);
   LossPush push{rows,
                 static_cast<uint32_t>(logits.shape()[1]),
-                backward ? 1u : 0u,
                 static_cast<float>(label_smoothing),
                 {},
                 static_cast<uint32_t>(logits.storage_offset()),
@@ -53,7 +52,7 @@ void VulkanBackend::cross_entropy_launch(const Tensor& logits, const Tensor& tar
   CheckContext context =
       check_context("cross_entropy", 1, {"logits", &logits.shape()}, {"target", &target.shape()});
   launch_checked(pick_variant(*this, variants, {&out, &logits, &grad_losses}),
-                 {kWorkgroup, static_cast<uint32_t>(logits.dtype())},
+                 {kWorkgroup, static_cast<uint32_t>(logits.dtype()), backward ? 1u : 0u},
                  {writes(out), reads(logits), reads(index), reads(grad_losses), device_checks()},
                  &push, sizeof push, groups_for(rows, 1),
                  {offsetof(LossPush, check_slot), context});

@@ -8,10 +8,12 @@ namespace ember::vulkan {
 
 namespace {
 
-// Specialization constants of norm.comp: workgroup size and the dtype the 32-bit-word
-// variant reads and writes.
-std::array<uint32_t, 2> norm_constants(const Tensor& x) {
-  return {kWorkgroup, static_cast<uint32_t>(x.dtype())};
+// Specialization constants of norm.comp: workgroup size, the dtype the 32-bit-word
+// variant reads and writes, the direction and which of weight and bias are given.
+std::array<uint32_t, 5> norm_constants(const Tensor& x, bool backward, const Tensor& weight,
+                                       const Tensor& bias) {
+  return {kWorkgroup, static_cast<uint32_t>(x.dtype()), backward ? 1u : 0u,
+          weight.defined() ? 1u : 0u, bias.defined() ? 1u : 0u};
 }
 
 // norm.comp's storage variants with the workgroup reduction the device can run.
@@ -38,16 +40,14 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
   if (rows == 0) return;
   NormPush push{rows,
                 static_cast<uint32_t>(x.shape()[1]),
-                0,
-                weight.defined() ? 1u : 0u,
-                bias.defined() ? 1u : 0u,
                 static_cast<float>(eps),
                 offset_of(x),
                 offset_of(weight),
                 offset_of(bias),
                 0};
   // Absent weight or bias: x stands in for the binding; the shader does not read it.
-  launch(pick_variant(*this, norm_variants(context()), {&out, &x}), norm_constants(x),
+  launch(pick_variant(*this, norm_variants(context()), {&out, &x}),
+         norm_constants(x, false, weight, bias),
          {writes(out), writes(mean), writes(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(bias.defined() ? bias : x), reads(x)},
          &push, sizeof push, groups_for(rows, 1));
@@ -66,15 +66,13 @@ void VulkanBackend::layer_norm_backward(const Tensor& grad_out, const Tensor& x,
   if (rows == 0) return;
   NormPush push{rows,
                 static_cast<uint32_t>(x.shape()[1]),
-                1,
-                weight.defined() ? 1u : 0u,
-                0,
                 0,
                 offset_of(x),
                 offset_of(weight),
                 0,
                 offset_of(grad_out)};
-  launch(pick_variant(*this, norm_variants(context()), {&grad_x, &x, &grad_out}), norm_constants(x),
+  launch(pick_variant(*this, norm_variants(context()), {&grad_x, &x, &grad_out}),
+         norm_constants(x, true, weight, Tensor()),
          {writes(grad_x), reads(mean), reads(rstd), reads(x), reads(weight.defined() ? weight : x),
           reads(x), reads(grad_out)},
          &push, sizeof push, groups_for(rows, 1));

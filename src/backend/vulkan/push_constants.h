@@ -57,16 +57,16 @@ struct IndexPush {
 
 // shaders/loss.comp
 struct LossPush {
-  uint32_t rows, classes, backward;
+  uint32_t rows, classes;
   float smoothing;
   uint32_t ignore_index[2];
   uint32_t logits_offset, target_offset, grad_offset;
   uint32_t check_slot;
 };
-#define EMBER_PUSH_FIELDS_LossPush(F)                                                   \
-  F(rows)                                                                               \
-  F(classes) F(backward) F(smoothing) F(ignore_index) F(logits_offset) F(target_offset) \
-      F(grad_offset) F(check_slot)
+#define EMBER_PUSH_FIELDS_LossPush(F) \
+  F(rows)                             \
+  F(classes)                          \
+  F(smoothing) F(ignore_index) F(logits_offset) F(target_offset) F(grad_offset) F(check_slot)
 
 // shaders/matmul.comp
 struct MatmulPush {
@@ -93,14 +93,12 @@ struct IndexBucketAddPush {
 
 // shaders/norm.comp
 struct NormPush {
-  uint32_t rows, cols, backward, has_weight, has_bias;
+  uint32_t rows, cols;
   float eps;
   uint32_t x_offset, weight_offset, bias_offset, grad_offset;
 };
-#define EMBER_PUSH_FIELDS_NormPush(F)                                                              \
-  F(rows)                                                                                          \
-  F(cols) F(backward) F(has_weight) F(has_bias) F(eps) F(x_offset) F(weight_offset) F(bias_offset) \
-      F(grad_offset)
+#define EMBER_PUSH_FIELDS_NormPush(F) \
+  F(rows) F(cols) F(eps) F(x_offset) F(weight_offset) F(bias_offset) F(grad_offset)
 
 // shaders/optim.comp
 struct AdamPush {
@@ -129,10 +127,9 @@ struct ReducePush {
 
 // shaders/softmax.comp
 struct SoftmaxPush {
-  uint32_t outer, n, inner, log_softmax, columns, x_offset;
+  uint32_t outer, n, inner, x_offset;
 };
-#define EMBER_PUSH_FIELDS_SoftmaxPush(F) \
-  F(outer) F(n) F(inner) F(log_softmax) F(columns) F(x_offset)
+#define EMBER_PUSH_FIELDS_SoftmaxPush(F) F(outer) F(n) F(inner) F(x_offset)
 
 // shaders/cumsum.comp
 struct CumsumPush {

@@ -170,14 +170,12 @@ void VulkanBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor
   }
   Tensor src = contiguous_copy(x, *this);
   bool columns = s.inner > 1;
-  SoftmaxPush push{s.outer,           s.n,
-                   s.inner,           log ? 1u : 0u,
-                   columns ? 1u : 0u, static_cast<uint32_t>(src.storage_offset())};
+  SoftmaxPush push{s.outer, s.n, s.inner, static_cast<uint32_t>(src.storage_offset())};
   // The shader writes out[i - x_offset]; out is fresh and contiguous like src.
   Groups groups = columns ? groups_for(uint64_t{s.outer} * s.inner) : groups_for(s.outer, 1);
   launch(pick_variant(*this, pick(shaders::softmax, context().features()), {&out, &src}),
-         {kWorkgroup, static_cast<uint32_t>(x.dtype())}, {writes(out), reads(src)}, &push,
-         sizeof push, groups);
+         {kWorkgroup, static_cast<uint32_t>(x.dtype()), log ? 1u : 0u, columns ? 1u : 0u},
+         {writes(out), reads(src)}, &push, sizeof push, groups);
 }
 
 }  // namespace ember::vulkan

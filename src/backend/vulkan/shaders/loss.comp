@@ -19,7 +19,6 @@ DATA_TENSOR(grad_data, 3)
 layout(push_constant) uniform Push {
   uint rows;
   uint classes;
-  uint backward;
   float smoothing;
   uint ignore_lo, ignore_hi;
   uint logits_offset;
@@ -33,6 +32,7 @@ layout(push_constant) uniform Push {
 #include "workgroup_reduce.glsl"
 // The dtype of every DATA_TENSOR, for the 32-bit-word variant.
 layout(constant_id = 1) const uint DTYPE = DT_F32;
+layout(constant_id = 2) const bool BACKWARD = false;
 
 float logit_at(uint i) { return logits_data_load_float(i, DTYPE); }
 
@@ -64,7 +64,7 @@ void main() {
   logit_sum = workgroup_sum(logit_sum);
   if (!in_range) return;
   float s = pc.smoothing;
-  if (pc.backward == 0u) {
+  if (!BACKWARD) {
     if (t != 0u) return;
     float loss = 0.0;
     if (!ignored && !bad) {

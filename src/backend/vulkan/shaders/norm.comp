@@ -19,9 +19,6 @@ DATA_TENSOR(grad_data, 6)
 layout(push_constant) uniform Push {
   uint rows;
   uint cols;
-  uint backward;
-  uint has_weight;
-  uint has_bias;
   float eps;
   uint x_offset;
   uint weight_offset;
@@ -32,13 +29,16 @@ layout(push_constant) uniform Push {
 #include "workgroup_reduce.glsl"
 // The dtype of every DATA_TENSOR, for the 32-bit-word variant.
 layout(constant_id = 1) const uint DTYPE = DT_F32;
+layout(constant_id = 2) const bool BACKWARD = false;
+layout(constant_id = 3) const bool HAS_WEIGHT = false;
+layout(constant_id = 4) const bool HAS_BIAS = false;
 
 float x_at(uint i) { return x_data_load_float(i, DTYPE); }
 float grad_at(uint i) { return grad_data_load_float(i, DTYPE); }
 void store_out(uint i, float v) { out_data_store_float(i, DTYPE, v); }
 
 float weight_at(uint c) {
-  return pc.has_weight != 0u ? weight_data_load_float(pc.weight_offset + c, DTYPE) : 1.0;
+  return HAS_WEIGHT ? weight_data_load_float(pc.weight_offset + c, DTYPE) : 1.0;
 }
 
 void forward(uint row, bool in_range) {
@@ -59,7 +59,7 @@ void forward(uint row, bool in_range) {
     rstd_data[row] = inv;
   }
   for (uint c = t; c < pc.cols; c += gl_WorkGroupSize.x) {
-    float b = pc.has_bias != 0u ? bias_data_load_float(pc.bias_offset + c, DTYPE) : 0.0;
+    float b = HAS_BIAS ? bias_data_load_float(pc.bias_offset + c, DTYPE) : 0.0;
     store_out(row * pc.cols + c, (x_at(base + c) - m) * inv * weight_at(c) + b);
   }
 }
@@ -88,7 +88,7 @@ void backward(uint row, bool in_range) {
 
 void main() {
   uint row = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-  if (pc.backward != 0u) {
+  if (BACKWARD) {
     backward(row, row < pc.rows);
   } else {
     forward(row, row < pc.rows);

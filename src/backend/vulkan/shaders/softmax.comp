@@ -14,14 +14,14 @@ layout(push_constant) uniform Push {
   uint outer;
   uint n;
   uint inner;
-  uint log_softmax;
-  uint columns;
   uint x_offset;
 } pc;
 
 #include "workgroup_reduce.glsl"
 // x's and out's dtype, for the 32-bit-word variant.
 layout(constant_id = 1) const uint DTYPE = DT_F32;
+layout(constant_id = 2) const bool LOG_SOFTMAX = false;
+layout(constant_id = 3) const bool COLUMNS = false;
 
 float x_at(uint i) { return x_data_load_float(i, DTYPE); }
 
@@ -29,7 +29,7 @@ float combine_max(float a, float b) { return (is_nan(a) || a > b) ? a : b; }
 
 void write_result(uint at, float x, float max_value, float sum) {
   out_data_store_float(at - pc.x_offset, DTYPE,
-                       pc.log_softmax != 0u ? (x - max_value) - log(sum) : exp(x - max_value) / sum);
+                       LOG_SOFTMAX ? (x - max_value) - log(sum) : exp(x - max_value) / sum);
 }
 
 void softmax_column(uint item) {
@@ -65,7 +65,7 @@ void softmax_row(uint row) {
 }
 
 void main() {
-  if (pc.columns != 0u) {
+  if (COLUMNS) {
     softmax_column(global_index());
   } else {
     softmax_row(gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x);
