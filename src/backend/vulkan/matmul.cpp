@@ -1,7 +1,9 @@
 // Vulkan matmul: a tiled kernel with float32 sums (shaders/matmul.comp) for float32,
-// float16 and bfloat16, that reads both operands through their strides, so transposed and
-// batch-broadcast operands need no copy.
+// float16 and bfloat16, and one with wrapping 64-bit integer sums (shaders/matmul_int.comp)
+// for int32, int64 and uint8. Both read the operands through their strides, so transposed
+// and batch-broadcast operands need no copy.
 #include <algorithm>
+#include <vector>
 
 #include "backend/vulkan/kernels.h"
 
@@ -23,6 +25,13 @@ constexpr uint64_t kLargeTilesFrom = uint64_t{2048} * 2048;  // outputs per matr
 static_assert(kSmallTiles.threads() <= kMaxWorkgroupInvocations &&
               kLargeTiles.threads() <= kMaxWorkgroupInvocations);
 static_assert(kSmallTiles.thread_n % 4 == 0 && kLargeTiles.thread_n % 4 == 0);  // runs of 4
+// Integer matmul is no hot path: one output per invocation, square tiles.
+constexpr uint32_t kIntegerTile = 16;
+static_assert(kIntegerTile * kIntegerTile <= kMaxWorkgroupInvocations);
+
+bool is_integer_matmul(DType dtype) {
+  return dtype == kInt32 || dtype == kInt64 || dtype == kUInt8;
+}
 
 int32_t stride32(const Tensor& t, int dim) {
   int64_t stride = t.strides()[dim];
@@ -31,11 +40,38 @@ int32_t stride32(const Tensor& t, int dim) {
   return static_cast<int32_t>(stride);
 }
 
+// The shader of a product, its specialization constants and the block of out that each
+// workgroup computes.
+struct MatmulKernel {
+  ShaderId shader;
+  std::vector<uint32_t> constants;
+  uint32_t tile_m, tile_n;
+};
+
+MatmulKernel kernel_for(const VulkanBackend& backend, const Tensor& a, const Tensor& b,
+                        const Tensor& out) {
+  auto dtype = static_cast<uint32_t>(out.dtype());
+  if (is_integer_matmul(out.dtype())) {
+    return {shaders::matmul_int,
+            {kIntegerTile * kIntegerTile, kIntegerTile, dtype},
+            kIntegerTile,
+            kIntegerTile};
+  }
+  uint64_t m = out.shape()[1], n = out.shape()[2];
+  bool large = m * n >= kLargeTilesFrom && m >= kLargeTiles.tile_m && n >= kLargeTiles.tile_n;
+  const Tiling& tiling = large ? kLargeTiles : kSmallTiles;
+  return {pick_variant(backend, shaders::matmul, {&out, &a, &b}),
+          {tiling.threads(), tiling.tile_m, tiling.tile_n, tiling.tile_k, tiling.thread_m,
+           tiling.thread_n, dtype},
+          tiling.tile_m,
+          tiling.tile_n};
+}
+
 }  // namespace
 
 void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   DType dtype = out.dtype();
-  if (dtype != kFloat32 && dtype != kFloat16 && dtype != kBFloat16) {
+  if (!is_integer_matmul(dtype) && dtype != kFloat32 && dtype != kFloat16 && dtype != kBFloat16) {
     return fallback("matmul", {out, a, b}, 1, [](Backend& cpu, const std::vector<Tensor>& h) {
       cpu.matmul(h[1], h[2], h[0]);
     });
@@ -56,23 +92,18 @@ void VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) 
                   0,
                   {stride32(a, 0), stride32(a, 1), stride32(a, 2)},
                   {stride32(b, 0), stride32(b, 1), stride32(b, 2)}};
-  bool large =
-      uint64_t{m} * n >= kLargeTilesFrom && m >= kLargeTiles.tile_m && n >= kLargeTiles.tile_n;
-  const Tiling& tiling = large ? kLargeTiles : kSmallTiles;
-  ShaderId shader = pick_variant(*this, shaders::matmul, {&out, &a, &b});
+  MatmulKernel kernel = kernel_for(*this, a, b, out);
   for (uint32_t first = 0; first < batches; first += kMaxGroupsPerAxis) {
     uint32_t count = std::min(batches - first, kMaxGroupsPerAxis);
     push.a_offset = static_cast<uint32_t>(a.storage_offset() + int64_t{first} * push.a_strides[0]);
     push.b_offset = static_cast<uint32_t>(b.storage_offset() + int64_t{first} * push.b_strides[0]);
     push.out_offset = static_cast<uint32_t>(out.storage_offset() + int64_t{first} * m * n);
-    Groups groups{(n + tiling.tile_n - 1) / tiling.tile_n, (m + tiling.tile_m - 1) / tiling.tile_m,
+    Groups groups{(n + kernel.tile_n - 1) / kernel.tile_n, (m + kernel.tile_m - 1) / kernel.tile_m,
                   count};
     EMBER_CHECK(groups.x <= kMaxGroupsPerAxis && groups.y <= kMaxGroupsPerAxis, "matmul",
                 "a product of ", m, " x ", n, " is too large for one launch");
-    launch(shader,
-           {tiling.threads(), tiling.tile_m, tiling.tile_n, tiling.tile_k, tiling.thread_m,
-            tiling.thread_n, static_cast<uint32_t>(dtype)},
-           {writes(out), reads(a), reads(b)}, &push, sizeof push, groups);
+    launch(kernel.shader, kernel.constants, {writes(out), reads(a), reads(b)}, &push, sizeof push,
+           groups);
   }
 }
 

@@ -68,7 +68,7 @@ struct LossPush {
   F(classes)                          \
   F(smoothing) F(ignore_index) F(logits_offset) F(target_offset) F(grad_offset) F(check_slot)
 
-// shaders/matmul.comp
+// shaders/matmul.comp and shaders/matmul_int.comp
 struct MatmulPush {
   uint32_t m, n, k, a_offset, b_offset, out_offset;
   int32_t a_strides[3], b_strides[3];  // batch, row, column
