@@ -204,6 +204,24 @@ TEST(VulkanHalf, UniformNumbersAreTheCpusBits) {
   }
 }
 
+// Integers rounded to float32 and then to 16 bits: exact ones, and ranges wider than the
+// dtype holds, where both devices must round the same way.
+TEST(VulkanHalf, IntegerNumbersAreTheCpusBits) {
+  REQUIRE_GPU();
+  for (DType dtype : kHalfDtypes) {
+    for (auto [low, high] : {std::pair{0.0, 10.0}, std::pair{-2048.0, 2049.0},
+                             std::pair{-60000.0, 60000.0}, std::pair{-0x1p30, 0x1p30}}) {
+      if (dtype == kFloat16 && high > 60000) continue;  // beyond float16's finite values
+      for (int64_t n : {1, 7, 1001, 100003}) {
+        SCOPED_TRACE(std::string(dtype_name(dtype)) + " [" + std::to_string(low) + ", " +
+                     std::to_string(high) + ") n=" + std::to_string(n));
+        auto [cpu, gpu] = random_on_both(Distribution::Integer, low, high, n, dtype);
+        EXPECT_EQ(bits_of(gpu), bits_of(cpu));
+      }
+    }
+  }
+}
+
 TEST(VulkanHalf, NormalNumbersAreTheCpusRounded) {
   REQUIRE_GPU();
   for (DType dtype : kHalfDtypes) {

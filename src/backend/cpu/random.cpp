@@ -96,7 +96,8 @@ void normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, doub
   });
 }
 
-// low + (x mod range); the bias is below range / 2^32 (2^64 for 64-bit outputs).
+// low + (x mod range); the bias is below range / 2^32 (2^64 for 64-bit outputs). float16
+// and bfloat16 round the integer to float32 first, then to 16 bits, as Vulkan's stores do.
 template <typename T>
 void integer(const Tensor& out, uint64_t seed, uint64_t offset, double a, double b) {
   auto low = static_cast<int64_t>(a);
@@ -105,7 +106,7 @@ void integer(const Tensor& out, uint64_t seed, uint64_t offset, double a, double
     Values<T> v;
     for (size_t j = 0; j < v.size(); ++j) {
       uint64_t x = sizeof(T) == 8 ? philox::to_uint64(r[2 * j], r[2 * j + 1]) : r[j];
-      v[j] = convert<T>(static_cast<int64_t>(static_cast<uint64_t>(low) + x % range));
+      v[j] = convert<compute_t<T>>(static_cast<int64_t>(static_cast<uint64_t>(low) + x % range));
     }
     return v;
   });
@@ -129,7 +130,8 @@ void CpuBackend::random(Distribution distribution, uint64_t seed, uint64_t offse
     case Distribution::Integer:
       EMBER_CHECK(a < b, "random", "expects an integer range with low < high, got [", a, ", ", b,
                   ")");
-      EMBER_DISPATCH_COMPUTE(out.dtype(), "random", [&] { integer<T>(out, seed, offset, a, b); });
+      EMBER_DISPATCH_COMPUTE_AND_16BIT(out.dtype(), "random",
+                                       [&] { integer<T>(out, seed, offset, a, b); });
       break;
   }
 }
