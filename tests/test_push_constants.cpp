@@ -153,6 +153,7 @@ TEST(PushConstants, HostStructsMatchEveryShaderVariant) {
   EMBER_CHECK_PUSH(checked, IndexBucketAddPush, index_bucket_add);
   EMBER_CHECK_PUSH(checked, LossPush, loss);
   EMBER_CHECK_PUSH(checked, MatmulPush, matmul);
+  EMBER_CHECK_PUSH(checked, MatmulPush, matmul_int);
   EMBER_CHECK_PUSH(checked, NormPush, norm);
   EMBER_CHECK_PUSH(checked, AdamPush, optim);
   EMBER_CHECK_PUSH(checked, RandomPush, random);
