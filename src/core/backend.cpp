@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "core/check.h"
+
 namespace ember {
 
 const char* unary_op_name(UnaryOp op) {
@@ -42,6 +44,16 @@ Scalar empty_reduction_result(ReduceOp op) {
       return std::numeric_limits<double>::quiet_NaN();
     default:
       return 0;
+  }
+}
+
+void check_adam_dtypes(std::span<const AdamTensors> group) {
+  for (const AdamTensors& t : group) {
+    EMBER_CHECK(t.grad.dtype() == t.param.dtype() && t.exp_avg.dtype() == t.param.dtype() &&
+                    t.exp_avg_sq.dtype() == t.param.dtype(),
+                "adam_step", "expects grad, exp_avg and exp_avg_sq of the parameter's dtype ",
+                t.param.dtype(), ", got ", t.grad.dtype(), ", ", t.exp_avg.dtype(), " and ",
+                t.exp_avg_sq.dtype());
   }
 }
 

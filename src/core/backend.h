@@ -98,6 +98,8 @@ struct AdamStep {
 struct AdamTensors {
   Tensor param, grad, exp_avg, exp_avg_sq;
 };
+// Raises [adam_step] ember::Error unless every tensor of each parameter has its dtype.
+void check_adam_dtypes(std::span<const AdamTensors> group);
 
 // The primitives as supports() names them; a fused primitive's backward goes with it.
 enum class Primitive : uint8_t {

@@ -41,12 +41,8 @@ void adam_kernel(S* param, const S* grad, S* m, S* v, int64_t n, const AdamStep&
 }  // namespace
 
 void CpuBackend::adam_step(std::span<const AdamTensors> group, const AdamStep& step) {
+  check_adam_dtypes(group);
   for (const AdamTensors& t : group) {
-    EMBER_CHECK(t.grad.dtype() == t.param.dtype() && t.exp_avg.dtype() == t.param.dtype() &&
-                    t.exp_avg_sq.dtype() == t.param.dtype(),
-                "adam_step", "expects grad, exp_avg and exp_avg_sq of the parameter's dtype ",
-                t.param.dtype(), ", got ", t.grad.dtype(), ", ", t.exp_avg.dtype(), " and ",
-                t.exp_avg_sq.dtype());
     EMBER_DISPATCH_FLOATING_AND_16BIT(t.param.dtype(), "adam_step", [&] {
       adam_kernel(data_of<T>(t.param), data_of<const T>(t.grad), data_of<T>(t.exp_avg),
                   data_of<T>(t.exp_avg_sq), t.param.numel(), step);

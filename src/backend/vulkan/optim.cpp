@@ -18,13 +18,7 @@ uint32_t offset_of(const Tensor& t) { return static_cast<uint32_t>(t.storage_off
 }  // namespace
 
 void VulkanBackend::adam_step(std::span<const AdamTensors> group, const AdamStep& step) {
-  for (const AdamTensors& t : group) {
-    EMBER_CHECK(t.grad.dtype() == t.param.dtype() && t.exp_avg.dtype() == t.param.dtype() &&
-                    t.exp_avg_sq.dtype() == t.param.dtype(),
-                "adam_step", "expects grad, exp_avg and exp_avg_sq of the parameter's dtype ",
-                t.param.dtype(), ", got ", t.grad.dtype(), ", ", t.exp_avg.dtype(), " and ",
-                t.exp_avg_sq.dtype());
-  }
+  check_adam_dtypes(group);
   auto on_host = [&](std::span<const AdamTensors> tensors) {
     for (const AdamTensors& t : tensors) {
       fallback("adam_step", {t.param, t.exp_avg, t.exp_avg_sq, t.grad}, 3,
