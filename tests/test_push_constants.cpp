@@ -35,14 +35,14 @@ constexpr char kind_of() {
   return std::is_same_v<Element, float> ? 'f' : (std::is_same_v<Element, int32_t> ? 'i' : 'u');
 }
 
-#define EMBER_HOST_MEMBER(field)                                             \
-  members.push_back({#field, offsetof(Struct, field), sizeof(Struct::field), \
-                     kind_of<decltype(Struct::field)>()});
-#define EMBER_HOST_MEMBERS(StructName)                                \
-  [] {                                                                \
-    using Struct = StructName;                                        \
-    std::vector<Member> members;                                      \
-    EMBER_PUSH_FIELDS_##StructName(EMBER_HOST_MEMBER) return members; \
+#define EMBER_HOST_MEMBER(field)                                                                 \
+  Member {                                                                                       \
+#field, offsetof(Struct, field), sizeof(Struct::field), kind_of < decltype(Struct::field)>() \
+  }
+#define EMBER_HOST_MEMBERS(StructName)                                             \
+  [] {                                                                             \
+    using Struct = StructName;                                                     \
+    return std::vector<Member>{EMBER_PUSH_FIELDS_##StructName(EMBER_HOST_MEMBER)}; \
   }()
 
 // GLSL types as spirv-cross names them: kind and components.
