@@ -42,8 +42,6 @@ class VulkanBackend final : public Backend {
  public:
   explicit VulkanBackend(int index);
   const char* name() const override { return "vulkan"; }
-  // 16-bit data the kernels do not take yet (supports.cpp).
-  bool supports(Primitive primitive, DType dtype) const override;
 
   std::shared_ptr<Storage> allocate(size_t nbytes) override;
   void write(const Storage& dst, size_t dst_offset, const void* src, size_t nbytes) override;
